@@ -1,0 +1,79 @@
+"""One figure style for the whole book.
+
+Every chapter calls :func:`use_book_style` once; figures then share fonts, colours,
+grid and resolution (PNG at 100 dpi keeps the committed notebooks small).
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MIXTURE_COLOURS",
+    "MIXTURE_LABELS",
+    "COMPUTE_LABEL",
+    "use_book_style",
+    "tpr_colour",
+    "small_multiples",
+]
+
+MIXTURE_COLOURS = {"dclm": "#1f5fa8", "c4": "#c8553d"}
+MIXTURE_LABELS = {"dclm": "DCLM mixture", "c4": "C4"}
+COMPUTE_LABEL = "training compute C = 6ND (FLOPs)"
+
+_STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.figsize": (6.4, 4.0),
+    "figure.constrained_layout.use": True,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+    "lines.markersize": 4,
+    "image.cmap": "viridis",
+}
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib style and pandas display precision."""
+    mpl.rcParams.update(_STYLE)
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.width", 120)
+
+
+def tpr_colour(tpr: float, tprs: list[float]) -> tuple[float, float, float, float]:
+    """Colour of ratio ``tpr`` on a log scale spanning ``tprs`` (viridis)."""
+    low, high = np.log(min(tprs)), np.log(max(tprs))
+    position = 0.5 if high == low else (np.log(tpr) - low) / (high - low)
+    return plt.get_cmap("viridis")(0.9 * position)
+
+
+def small_multiples(n_panels: int, *, n_columns: int = 4, panel_size: tuple[float, float] = (2.6, 2.1)):
+    """A grid of panels sharing the x axis; unused panels are switched off.
+
+    Returns
+    -------
+    (figure, axes)
+        ``axes`` is a flat array of the first ``n_panels`` axes.
+    """
+    n_rows = int(np.ceil(n_panels / n_columns))
+    figure, grid = plt.subplots(
+        n_rows, n_columns, sharex=True,
+        figsize=(panel_size[0] * n_columns, panel_size[1] * n_rows + 0.4),
+    )
+    axes = np.atleast_1d(grid).ravel()
+    for extra in axes[n_panels:]:
+        extra.set_visible(False)
+    return figure, axes[:n_panels]
