@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["Benchmark", "BENCHMARKS", "VALIDATION_SETS", "benchmark_table", "get_benchmark"]
+__all__ = [
+    "Benchmark",
+    "BENCHMARKS",
+    "HEADLINE_BENCHMARKS",
+    "VALIDATION_SETS",
+    "benchmark_table",
+    "get_benchmark",
+]
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,11 @@ BENCHMARKS: dict[str, Benchmark] = {
     ]
 }
 """Every downstream benchmark in the released files, keyed by its released name."""
+
+HEADLINE_BENCHMARKS: tuple[str, ...] = tuple(
+    name for name in BENCHMARKS if not (name.startswith("math_") and name.endswith("_cot_minerva"))
+)
+"""Every benchmark except the seven MATH subjects (MATH appears once, as ``math_minerva``)."""
 
 VALIDATION_SETS: tuple[str, ...] = ("c4", "dclm", "fineweb")
 """Validation sets whose per-token cross-entropy (nats) is released for every run."""

@@ -1,0 +1,111 @@
+"""Figures shared by the chapters: the run grid and scores against compute.
+
+All functions draw in the book style (:func:`scalelib.style.use_book_style`) and return
+the matplotlib figure, so a chapter can add to it (fits, extrapolation regions).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from scalelib.benchmark_info import BENCHMARKS
+from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, small_multiples, tpr_colour
+
+__all__ = ["plot_run_grid", "plot_scores_vs_compute", "plot_losses_vs_compute"]
+
+_VALIDATION_LABELS = {"c4": "C4", "dclm": "DCLM", "fineweb": "FineWeb"}
+
+
+def plot_run_grid(runs: pd.DataFrame) -> Figure:
+    """Parameters N against tokens D for every run, one panel per mixture, coloured by tpr.
+
+    Dotted lines mark constant compute C = 6ND (1e18 ... 1e23 FLOPs).
+    """
+    mixtures = list(dict.fromkeys(runs["mixture"]))
+    tprs = sorted(runs["tpr"].unique())
+    figure, axes = plt.subplots(1, len(mixtures), sharex=True, sharey=True, figsize=(9.0, 3.8), squeeze=False)
+    tokens = np.logspace(np.log10(runs["tokens"].min() / 2), np.log10(runs["tokens"].max() * 2), 50)
+    for ax, mixture in zip(axes[0], mixtures):
+        for exponent in range(18, 24):
+            ax.plot(tokens, 10.0**exponent / (6 * tokens), ls=":", lw=0.8, color="0.6")
+            ax.annotate(f"1e{exponent}", (tokens[-1], 10.0**exponent / (6 * tokens[-1])), fontsize=7, color="0.45")
+        subset = runs[runs["mixture"] == mixture]
+        for tpr in tprs:
+            at_tpr = subset[subset["tpr"] == tpr]
+            if len(at_tpr):
+                ax.scatter(at_tpr["tokens"], at_tpr["params"], s=16, color=tpr_colour(tpr, tprs),
+                           label=f"tpr {tpr:g} ({len(at_tpr)} runs)")
+        ax.set(xscale="log", yscale="log", xlabel="training tokens D", title=MIXTURE_LABELS[mixture])
+        ax.set_ylim(runs["params"].min() / 2, runs["params"].max() * 2)
+        ax.legend(loc="upper left")
+    axes[0, 0].set_ylabel("parameters N")
+    figure.suptitle("The training runs: model size against data (dotted: constant compute, FLOPs)")
+    return figure
+
+
+def plot_scores_vs_compute(
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    n_columns: int = 4,
+    ylabel: str = "score (metric in panel title)",
+) -> tuple[Figure, dict[str, plt.Axes]]:
+    """Small multiples of score against compute, one panel per benchmark, one colour per mixture.
+
+    Parameters
+    ----------
+    frame
+        Rows of :func:`scalelib.data.accuracy_frame` (columns ``mixture, benchmark,
+        flops, value, chance, metric``).
+    title
+        Figure title.
+    ylabel
+        Y label of the first column.
+
+    Returns
+    -------
+    (figure, axes_by_benchmark)
+        The axes are keyed by benchmark name, so a chapter can draw fits on them.
+        Multiple-choice panels show the chance level as a dashed grey line.
+    """
+    present = set(frame["benchmark"])
+    names = [name for name in BENCHMARKS if name in present]
+    figure, axes = small_multiples(len(names), n_columns=n_columns)
+    by_benchmark = dict(zip(names, axes))
+    for name, ax in by_benchmark.items():
+        rows = frame[frame["benchmark"] == name]
+        for mixture, group in rows.groupby("mixture", sort=False):
+            ax.plot(group["flops"], group["value"], "o", color=MIXTURE_COLOURS[mixture],
+                    label=MIXTURE_LABELS[mixture], alpha=0.8)
+        chance = BENCHMARKS[name].chance
+        if chance > 0:
+            ax.axhline(chance, ls="--", lw=1, color="0.5", label="chance")
+        ax.set_xscale("log")
+        ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
+    for ax in axes[-n_columns:]:
+        ax.set_xlabel("compute C (FLOPs)")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[::n_columns]:
+        ax.set_ylabel(ylabel)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    figure.suptitle(title)
+    return figure, by_benchmark
+
+
+def plot_losses_vs_compute(runs: pd.DataFrame, *, title: str) -> Figure:
+    """Validation loss (nats per token) against compute: one panel per validation set."""
+    sets = list(_VALIDATION_LABELS)
+    figure, axes = plt.subplots(1, len(sets), sharex=True, figsize=(9.0, 3.2))
+    for ax, name in zip(axes, sets):
+        for mixture, group in runs.groupby("mixture", sort=False):
+            ax.plot(group["flops"], group[f"loss_{name}"], "o", color=MIXTURE_COLOURS[mixture],
+                    label=f"trained on {MIXTURE_LABELS[mixture]}", alpha=0.8)
+        ax.set(xscale="log", xlabel=COMPUTE_LABEL, title=f"{_VALIDATION_LABELS[name]} validation set")
+    axes[0].set_ylabel("validation loss (nats / token)")
+    axes[0].legend()
+    figure.suptitle(title)
+    return figure
