@@ -1,0 +1,100 @@
+"""Open every page of the built book in headless Chromium, offline.
+
+Fails if a figure image does not load, MathJax leaves raw TeX, the console shows an
+error, or a page asks for anything outside the built book (readers without internet
+must get the same pages). Saves one full-page screenshot per page in _build/screenshots/.
+Chromium is Debian's package; it is installed here if absent (needs apt and root).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        install = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, text=True)
+        path = shutil.which("chromium")
+        if path is None:
+            pytest.fail(f"Debian's chromium is needed and could not be installed:\n{install.stderr[-2000:]}")
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        """Keep the test log free of one line per request."""
+
+
+@pytest.fixture(scope="module")
+def book_url(built_html) -> Iterator[str]:
+    """Serve the built book on localhost for the duration of the module."""
+    handler = functools.partial(_QuietHandler, directory=str(built_html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+_BROKEN_IMAGES = "els => els.filter(e => !e.complete || e.naturalWidth === 0).map(e => e.getAttribute('src'))"
+_UNRENDERED_MATH = """() => Array.from(document.querySelectorAll('.math'))
+    .filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))"""
+
+
+def test_every_page_renders_offline(book_url, browser, toc_pages):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    for entry, source in toc_pages.items():
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        outside: list[str] = []
+        page.on("console", lambda message, errors=errors: message.type == "error" and errors.append(message.text))
+        page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+
+        def block_outside(route, outside=outside):
+            outside.append(route.request.url)
+            route.abort()
+
+        page.route(lambda url: not url.startswith(book_url), block_outside)
+        page.goto(f"{book_url}/{entry}.html", wait_until="load")
+        if page.locator(".math").count():
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("() => MathJax.startup.promise")
+        broken = page.eval_on_selector_all("img", _BROKEN_IMAGES)
+        raw_math = page.evaluate(_UNRENDERED_MATH)
+        figures = page.eval_on_selector_all("main img", "els => els.length")
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(entry).name}.png"), full_page=True)
+        page.close()
+        problems += [f"{entry}: image did not load: {src}" for src in broken]
+        problems += [f"{entry}: MathJax left raw TeX: {tex!r}" for tex in raw_math]
+        problems += [f"{entry}: console error: {text}" for text in errors]
+        problems += [f"{entry}: asked for a resource outside the book: {url}" for url in outside]
+        if source.suffix == ".ipynb" and figures == 0:
+            problems.append(f"{entry}: notebook page shows no figure")
+    assert problems == [], "\n".join(problems)
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= len(toc_pages)
