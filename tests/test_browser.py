@@ -30,6 +30,7 @@ CHROMIUM_FLAGS = [
 def _chromium() -> str:
     path = shutil.which("chromium")
     if path is None:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False)
         install = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, text=True)
         path = shutil.which("chromium")
         if path is None:
