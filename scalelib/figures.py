@@ -6,15 +6,18 @@ the matplotlib figure, so a chapter can add to it (fits, extrapolation regions).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from scalelib.benchmark_info import BENCHMARKS
 from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, small_multiples, tpr_colour
 
-__all__ = ["plot_run_grid", "plot_scores_vs_compute", "plot_losses_vs_compute"]
+__all__ = ["plot_run_grid", "plot_scores_vs_compute", "plot_losses_vs_compute", "plot_forecasts"]
 
 _VALIDATION_LABELS = {"c4": "C4", "dclm": "DCLM", "fineweb": "FineWeb"}
 
@@ -107,5 +110,57 @@ def plot_losses_vs_compute(runs: pd.DataFrame, *, title: str) -> Figure:
         ax.set(xscale="log", xlabel=COMPUTE_LABEL, title=f"{_VALIDATION_LABELS[name]} validation set")
     axes[0].set_ylabel("validation loss (nats / token)")
     axes[0].legend()
+    figure.suptitle(title)
+    return figure
+
+
+def plot_forecasts(
+    frame: pd.DataFrame,
+    forecasts: Mapping[str, Mapping[str, Callable[[ArrayLike], np.ndarray]]],
+    *,
+    compute_cut: float,
+    title: str,
+    n_columns: int = 4,
+) -> Figure:
+    """Data and fitted laws per benchmark, with the extrapolation region shaded.
+
+    Parameters
+    ----------
+    frame
+        One mixture's rows of :func:`scalelib.data.accuracy_frame`.
+    forecasts
+        ``{law label: {benchmark: predict(compute) -> raw accuracy}}``; a benchmark
+        missing from a law's mapping (the law refused its data) shows no curve.
+    compute_cut
+        Runs with C above it were held out: drawn hollow, in the shaded region.
+    """
+    names = [name for name in BENCHMARKS if name in set(frame["benchmark"])]
+    figure, axes = small_multiples(len(names), n_columns=n_columns)
+    grid = np.logspace(np.log10(frame["flops"].min()), np.log10(frame["flops"].max() * 1.5), 200)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for name, ax in zip(names, axes):
+        rows = frame[frame["benchmark"] == name]
+        fitted = rows["flops"] <= compute_cut
+        ax.axvspan(compute_cut, grid[-1], color="0.92", zorder=0)
+        ax.plot(rows.loc[fitted, "flops"], rows.loc[fitted, "value"], "o", color="0.25", label="fitted runs")
+        ax.plot(rows.loc[~fitted, "flops"], rows.loc[~fitted, "value"], "o", mfc="none", color="0.25",
+                label="held-out runs")
+        for colour, (label, by_benchmark) in zip(colours, forecasts.items()):
+            if name in by_benchmark:
+                ax.plot(grid, by_benchmark[name](grid), color=colour, lw=1.5, label=label)
+        if BENCHMARKS[name].chance > 0:
+            ax.axhline(BENCHMARKS[name].chance, ls="--", lw=1, color="0.5", label="chance")
+        ax.set_xscale("log")
+        ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
+    for ax in axes[-n_columns:]:
+        ax.set_xlabel("compute C (FLOPs)")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[::n_columns]:
+        ax.set_ylabel("score")
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles))
     figure.suptitle(title)
     return figure

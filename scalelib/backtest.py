@@ -1,0 +1,246 @@
+"""Held-out backtests by a compute cut-off, for any law.
+
+A backtest fits a law, benchmark by benchmark, on the runs with ``C <= compute_cut``
+and compares its predictions with the observed accuracy of every run with
+``C > compute_cut``. It knows nothing about the law: the law enters as a *fitter*,
+
+.. code-block:: python
+
+    fit(training_rows: DataFrame) -> predict(rows: DataFrame) -> np.ndarray  # raw accuracy
+
+that receives all columns of one benchmark's training rows (``params``, ``tokens``,
+``tpr``, ``n_items`` ... pass through, so laws needing them can use them).
+:func:`law_forecaster` turns any ``fit_<law>(compute, accuracy, *, chance, labels)``
+into such a fitter; each law module exposes a ready-made one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from scalelib.normalise import ScalingDataError
+
+Predictor = Callable[[pd.DataFrame], np.ndarray]
+"""Maps rows (a DataFrame) to predicted raw accuracy, one per row."""
+
+Fitter = Callable[[pd.DataFrame], Predictor]
+"""Fits a law to one benchmark's training rows and returns its :data:`Predictor`."""
+
+REQUIRED_COLUMNS = ("run", "benchmark", "value", "chance")
+
+
+def _single_chance(rows: pd.DataFrame) -> float:
+    """The one chance level of a benchmark's rows; refuses rows that mix several."""
+    levels = rows["chance"].unique()
+    if len(levels) != 1:
+        raise ScalingDataError(f"Expected one chance level per benchmark, got {sorted(levels)}.")
+    return float(levels[0])
+
+
+def law_forecaster(
+    fit_law: Callable[..., object],
+    *,
+    compute_column: str = "flops",
+    n_items_column: str | None = None,
+    **fit_options: object,
+) -> Fitter:
+    """Turn a law's fit function into a :data:`Fitter` for :func:`backtest`.
+
+    Parameters
+    ----------
+    fit_law
+        ``fit_law(compute, accuracy, *, chance, labels, **fit_options)`` returning a
+        result with ``.predict(compute) -> raw accuracy``.
+    compute_column
+        Column holding the compute C passed to the law and to ``predict``.
+    n_items_column
+        If given, this column is passed to the law as ``n_items``.
+    **fit_options
+        Further keyword arguments for ``fit_law``.
+
+    Returns
+    -------
+    Fitter
+        Fits on rows with columns ``compute_column``, ``value``, ``chance`` (a single
+        level) and ``run`` (used to name bad points in error messages).
+    """
+
+    def fit(training_rows: pd.DataFrame) -> Predictor:
+        options = dict(fit_options)
+        if n_items_column is not None:
+            options["n_items"] = training_rows[n_items_column].to_numpy()
+        result = fit_law(
+            training_rows[compute_column].to_numpy(),
+            training_rows["value"].to_numpy(),
+            chance=_single_chance(training_rows),
+            labels=training_rows["run"].tolist(),
+            **options,
+        )
+        return lambda rows: result.predict(rows[compute_column].to_numpy())
+
+    return fit
+
+
+def _group_columns(frame: pd.DataFrame) -> list[str]:
+    """A backtest fits one law per benchmark, and per mixture if the frame has several."""
+    return ["mixture", "benchmark"] if "mixture" in frame.columns else ["benchmark"]
+
+
+def backtest(
+    frame: pd.DataFrame, fit: Fitter, *, compute_cut: float, compute_column: str = "flops"
+) -> pd.DataFrame:
+    """Fit on runs with ``C <= compute_cut`` and predict every run above the cut.
+
+    The compute-cut case of :func:`backtest_split`: one law is fitted per benchmark (per
+    ``(mixture, benchmark)`` when the frame has a ``mixture`` column); the fitter sees
+    only that benchmark's training rows, with all their columns; the held-out rows are
+    passed to the returned predictor only. Frames must hold one metric per benchmark
+    for laws that expect one row per run.
+
+    Parameters
+    ----------
+    frame
+        Tidy frame, one row per (run, benchmark), with at least columns ``run``,
+        ``benchmark``, ``compute_column``, ``value`` (raw accuracy) and ``chance``.
+    fit
+        A :data:`Fitter`, e.g. ``direct_law_forecaster()``.
+    compute_cut
+        Runs with compute ``<= compute_cut`` are fitted, the others held out.
+    compute_column
+        Column holding the compute used for the cut.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`backtest_split`, with ``split`` = ``"C <= {compute_cut:.0e}"`` and an
+        extra column ``compute_cut``.
+    """
+    if compute_column not in frame.columns:
+        raise ValueError(f"Backtest frame lacks required columns: {[compute_column]}.")
+    result = backtest_split(
+        frame, fit, held_out=frame[compute_column] > compute_cut,
+        split=f"C <= {compute_cut:.0e}", sort_column=compute_column,
+    )
+    result.insert(result.columns.get_loc("n_train"), "compute_cut", compute_cut)
+    return result
+
+
+def backtest_split(
+    frame: pd.DataFrame,
+    fit: Fitter,
+    *,
+    held_out: pd.Series,
+    split: str,
+    sort_column: str = "flops",
+) -> pd.DataFrame:
+    """Fit on the rows not ``held_out`` and predict the held-out ones, per benchmark.
+
+    The general backtest: the split is any boolean mask over the rows (a compute cut,
+    one token-to-parameter ratio left out, the largest k of pass@k ...). One law is
+    fitted per benchmark (per ``(mixture, benchmark)`` when the frame has a ``mixture``
+    column) on that benchmark's training rows only, with all their columns; the
+    held-out rows are passed to the returned predictor only, so no held-out run can
+    leak into a fit.
+
+    Parameters
+    ----------
+    frame
+        Tidy frame, one row per (run, benchmark) (or per (run, benchmark, k) for
+        pass@k), with at least columns ``run``, ``benchmark``, ``value`` (raw
+        accuracy) and ``chance``.
+    fit
+        A :data:`Fitter`.
+    held_out
+        Boolean Series aligned with ``frame``: True for rows to predict.
+    split
+        A label for the split, copied to the ``split`` column of the result.
+    sort_column
+        Held-out rows are reported in this column's order (default compute).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per held-out row, sorted by benchmark then ``sort_column``, with columns
+        ``mixture`` (if present), ``benchmark``, ``run``, ``sort_column``, ``observed``,
+        ``predicted`` (raw accuracy), ``error_points`` (100 x (predicted - observed)),
+        ``split``, ``n_train`` (rows fitted), ``status`` and ``reason``. A benchmark
+        whose training rows the law refuses (a
+        :class:`~scalelib.normalise.ScalingDataError`: too few points, accuracy at or
+        below chance ...) is not dropped: its held-out rows have ``status="skipped"``,
+        NaN predictions and the error message as ``reason``. Fitted benchmarks have
+        ``status="ok"`` and an empty reason. Benchmarks with nothing held out
+        contribute no rows. Other exceptions propagate.
+    """
+    missing = [c for c in (*REQUIRED_COLUMNS, sort_column) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"Backtest frame lacks required columns: {missing}.")
+    held_out = pd.Series(held_out, index=frame.index, dtype=bool)
+    group_columns = _group_columns(frame)
+    reports = []
+    for key, rows in frame.groupby(group_columns, sort=True):
+        is_held_out = held_out.loc[rows.index]
+        predicted_rows = rows[is_held_out].sort_values(sort_column)
+        if predicted_rows.empty:
+            continue
+        training = rows[~is_held_out]
+        report = predicted_rows[[*group_columns, "run", sort_column]].copy()
+        report["observed"] = predicted_rows["value"].to_numpy()
+        try:
+            predict = fit(training.copy())
+        except ScalingDataError as error:
+            report["predicted"] = np.nan
+            report["status"] = "skipped"
+            report["reason"] = str(error)
+        else:
+            predicted = np.asarray(predict(predicted_rows.copy()), dtype=float)
+            if predicted.shape != (len(predicted_rows),):
+                raise ValueError(
+                    f"Predictor for {key} returned shape {predicted.shape}, "
+                    f"expected ({len(predicted_rows)},)."
+                )
+            report["predicted"] = predicted
+            report["status"] = "ok"
+            report["reason"] = ""
+        report["error_points"] = 100.0 * (report["predicted"] - report["observed"])
+        report["split"] = split
+        report["n_train"] = len(training)
+        reports.append(report)
+    columns = [
+        *group_columns, "run", sort_column, "observed", "predicted", "error_points",
+        "split", "n_train", "status", "reason",
+    ]
+    if not reports:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(reports, ignore_index=True)[columns]
+
+
+def summarise_backtest(result: pd.DataFrame) -> pd.DataFrame:
+    """Per-benchmark error summary of a :func:`backtest` result, in accuracy points.
+
+    Parameters
+    ----------
+    result
+        The frame returned by :func:`backtest` (several cuts may be concatenated).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per benchmark (and mixture, if present) and split: ``n_held_out``,
+        ``mean_abs_error``, ``max_abs_error``, ``bias`` (mean of predicted -
+        observed), all over the held-out runs in accuracy points, plus ``n_train``,
+        ``status`` and ``reason``. Skipped benchmarks keep their row, with NaN errors.
+    """
+    keys = [*_group_columns(result), "split"]
+    summary = result.groupby(keys, sort=True).agg(
+        n_train=("n_train", "first"),
+        n_held_out=("run", "size"),
+        mean_abs_error=("error_points", lambda errors: errors.abs().mean()),
+        max_abs_error=("error_points", lambda errors: errors.abs().max()),
+        bias=("error_points", "mean"),
+        status=("status", "first"),
+        reason=("reason", "first"),
+    )
+    return summary.reset_index()

@@ -1,0 +1,215 @@
+"""The saturating power law of Krajewski et al. (2025), Eq. 6: a power law with a floor.
+
+.. math::
+
+    -\\log Q = A \\, C^{-\\alpha} + E, \\qquad E \\ge 0,
+    \\qquad Q = \\frac{\\mathrm{acc} - \\mathrm{chance}}{1 - \\mathrm{chance}},
+
+so that as :math:`C \\to \\infty` the normalised accuracy tends to :math:`e^{-E}` and
+the raw accuracy to the ceiling ``chance + (1 - chance) exp(-E)``.
+
+As in the paper, the fit minimises a Huber loss (delta = 1e-3) of the log residuals
+:math:`\\log(A C^{-\\alpha} + E) - \\log(-\\log Q)` from a deterministic grid of starts,
+keeping the best. The amplitude is fitted at
+:data:`~scalelib.normalise.REFERENCE_COMPUTE` (log space) and reported at C = 1 FLOP.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import OptimizeResult
+
+from scalelib.backtest import Fitter, law_forecaster
+from scalelib.normalise import (
+    accuracy_from_neg_log_q,
+    covariance_from_jacobian,
+    fit_huber_from_starts,
+    huber_loss,
+    log_compute_offset,
+    neg_log_q,
+    uncentre_amplitude,
+    validate_law_inputs,
+)
+
+N_PARAMETERS = 3
+
+ALPHA_STARTS = (0.05, 0.15, 0.4, 1.0)
+"""Starting exponents of the grid."""
+
+FLOOR_START_FRACTIONS = (0.0, 0.5, 0.9)
+"""Starting floors E, as fractions of the smallest observed ``-log Q``."""
+
+ALPHA_BOUNDS = (0.0, 5.0)
+"""Bounds on alpha; the upper one only keeps C^(-alpha) finite on a flat benchmark."""
+
+
+@dataclass(frozen=True, eq=False)
+class SaturatingLawFit:
+    """Result of :func:`fit_saturating_law`: ``-log Q = A C^(-alpha) + E``.
+
+    Attributes
+    ----------
+    A, alpha, E
+        Amplitude (at C = 1 FLOP), exponent and floor of ``-log Q``.
+    A_stderr, alpha_stderr, E_stderr
+        Approximate standard errors (see :func:`fit_saturating_law`).
+    covariance
+        3x3 covariance of ``(log A, alpha, E)``.
+    ceiling_accuracy
+        Raw accuracy as C -> infinity: ``chance + (1 - chance) exp(-E)``.
+    objective
+        Huber loss (delta = 1e-3, summed) of the log residuals at the optimum.
+    chance
+        Chance level used for the normalisation.
+    n_points, n_starts
+        Number of points fitted and of starts tried.
+    optimize_result
+        The ``scipy.optimize.OptimizeResult`` of the best start, parameters
+        ``(log A_ref, alpha, E)`` with A_ref at ``REFERENCE_COMPUTE``.
+    """
+
+    A: float
+    alpha: float
+    E: float
+    A_stderr: float
+    alpha_stderr: float
+    E_stderr: float
+    covariance: np.ndarray
+    ceiling_accuracy: float
+    objective: float
+    chance: float
+    n_points: int
+    n_starts: int
+    optimize_result: OptimizeResult
+
+    def predict(self, compute: ArrayLike) -> np.ndarray:
+        """Raw accuracy at compute C: ``chance + (1 - chance) exp(-(A C^(-alpha) + E))``."""
+        log_compute = np.log(np.asarray(compute, dtype=float))
+        return accuracy_from_neg_log_q(
+            np.exp(np.log(self.A) - self.alpha * log_compute) + self.E, self.chance
+        )
+
+
+def saturating_neg_log_q(x: np.ndarray, parameters: np.ndarray) -> np.ndarray:
+    """Eq. 6 on centred log compute ``x``: ``A_ref exp(-alpha x) + E``, parameters ``(log A_ref, alpha, E)``."""
+    log_A_ref, alpha, E = parameters
+    return np.exp(log_A_ref - alpha * x) + E
+
+
+def saturating_log_residuals(
+    parameters: np.ndarray, x: np.ndarray, log_target: np.ndarray
+) -> np.ndarray:
+    """Residuals ``log(A_ref exp(-alpha x) + E) - log(-log Q)`` minimised by the fit."""
+    return np.log(saturating_neg_log_q(x, parameters)) - log_target
+
+
+def saturating_log_residuals_jacobian(
+    parameters: np.ndarray, x: np.ndarray, log_target: np.ndarray
+) -> np.ndarray:
+    """Jacobian (n, 3) of :func:`saturating_log_residuals` in ``(log A_ref, alpha, E)``."""
+    log_A_ref, alpha, E = parameters
+    power_term = np.exp(log_A_ref - alpha * x)
+    prediction = power_term + E
+    return np.column_stack([power_term, -x * power_term, np.ones_like(x)]) / prediction[:, None]
+
+
+def saturating_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of ``(log A_ref, alpha, E)``: alpha within ``ALPHA_BOUNDS``, ``E >= 0``."""
+    return (
+        np.array([-np.inf, ALPHA_BOUNDS[0], 0.0]),
+        np.array([np.inf, ALPHA_BOUNDS[1], np.inf]),
+    )
+
+
+def _grid_starts(x: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
+    """Deterministic starts: each (alpha, E) of the grid, with log A_ref fitted given them."""
+    starts = []
+    for alpha, fraction in itertools.product(ALPHA_STARTS, FLOOR_START_FRACTIONS):
+        floor = fraction * target.min()
+        log_A_ref = np.mean(np.log(target - floor) + alpha * x)
+        starts.append(np.array([log_A_ref, alpha, floor]))
+    return starts
+
+
+def fit_saturating_law(
+    compute: ArrayLike,
+    accuracy: ArrayLike,
+    *,
+    chance: float,
+    labels: Sequence[str] | None = None,
+) -> SaturatingLawFit:
+    """Fit Eq. 6, ``-log Q = A C^(-alpha) + E`` with ``E >= 0``, by a robust multi-start fit.
+
+    Minimises the Huber loss (delta = 1e-3) of the log residuals
+    ``log(A C^(-alpha) + E) - log(-log Q)`` with ``scipy.optimize.least_squares`` from
+    a deterministic grid of ``len(ALPHA_STARTS) * len(FLOOR_START_FRACTIONS)`` starts
+    (bounds: ``0 <= alpha <= 5``, ``E >= 0``), keeping the lowest loss.
+
+    Standard errors come from the Jacobian J of the log residuals at the optimum,
+    ``cov = s^2 (J^T J)^{-1}``, as for ordinary least squares. They are approximate:
+    they ignore the Huber weighting, and they are unreliable when a parameter sits
+    at or near its bound (``E = 0`` especially); cross-check with a bootstrap.
+
+    Parameters
+    ----------
+    compute
+        Training compute C in FLOPs, one per run.
+    accuracy
+        Raw accuracy, one per run, strictly between ``chance`` and 1.
+    chance
+        Chance level of the benchmark.
+    labels
+        Optional run ids naming offending points in error messages.
+
+    Returns
+    -------
+    SaturatingLawFit
+
+    Raises
+    ------
+    ScalingDataError
+        On inputs refused by :func:`scalelib.normalise.validate_law_inputs`.
+    """
+    compute, accuracy = validate_law_inputs(
+        compute, accuracy, chance=chance, n_parameters=N_PARAMETERS, labels=labels
+    )
+    x = log_compute_offset(compute)
+    target = neg_log_q(accuracy, chance)
+    log_target = np.log(target)
+    best = fit_huber_from_starts(
+        lambda parameters: saturating_log_residuals(parameters, x, log_target),
+        lambda parameters: saturating_log_residuals_jacobian(parameters, x, log_target),
+        _grid_starts(x, target),
+        bounds=saturating_bounds(),
+    )
+    log_A_ref, alpha, E = best.x
+    covariance = covariance_from_jacobian(
+        saturating_log_residuals_jacobian(best.x, x, log_target), best.fun
+    )
+    log_A, covariance = uncentre_amplitude(log_A_ref, alpha, covariance)
+    stderrs = np.sqrt(np.diag(covariance))
+    return SaturatingLawFit(
+        A=float(np.exp(log_A)),
+        alpha=float(alpha),
+        E=float(E),
+        A_stderr=float(np.exp(log_A) * stderrs[0]),
+        alpha_stderr=float(stderrs[1]),
+        E_stderr=float(stderrs[2]),
+        covariance=covariance,
+        ceiling_accuracy=float(accuracy_from_neg_log_q(E, chance)),
+        objective=huber_loss(best.fun),
+        chance=chance,
+        n_points=len(compute),
+        n_starts=best.n_starts,
+        optimize_result=best,
+    )
+
+
+def saturating_forecaster(*, compute_column: str = "flops") -> Fitter:
+    """A :func:`scalelib.backtest.backtest` fitter fitting Eq. 6 with :func:`fit_saturating_law`."""
+    return law_forecaster(fit_saturating_law, compute_column=compute_column)

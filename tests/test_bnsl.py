@@ -1,0 +1,75 @@
+"""Tests of the broken neural scaling law (Eq. 1) on synthetic data from known parameters."""
+
+import numpy as np
+import pytest
+
+from scalelib.bnsl import bnsl_log_residuals, bnsl_log_residuals_jacobian, fit_bnsl
+from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q, log_compute_offset
+
+TRUTH = {"a": 0.1, "b": 1.35 * 1e21**0.05, "c0": 0.05, "c1": 0.55, "d1": 1e21, "f1": 0.5}
+CHANCE = 0.25
+COMPUTE = np.logspace(18, 23, 20)
+
+
+def bnsl_neg_log_q(compute, a, b, c0, c1, d1, f1):
+    """Eq. 1 written as in the paper: a + b C^-c0 (1 + (C/d1)^(1/f1))^(-c1 f1)."""
+    return a + b * compute**-c0 * (1 + (compute / d1) ** (1 / f1)) ** (-c1 * f1)
+
+
+def synthetic_accuracy(noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """Synthetic accuracies from Eq. 1 with TRUTH, with multiplicative noise on -log Q."""
+    neg_log_q = bnsl_neg_log_q(COMPUTE, **TRUTH)
+    neg_log_q *= np.exp(np.random.default_rng(seed).normal(0.0, noise, len(COMPUTE)))
+    return accuracy_from_neg_log_q(neg_log_q, CHANCE)
+
+
+def test_noiseless_recovery():
+    result = fit_bnsl(COMPUTE, synthetic_accuracy(), chance=CHANCE)
+    assert result.objective < 1e-12
+    for name, truth in TRUTH.items():
+        assert getattr(result, name) == pytest.approx(truth, rel=1e-3), name
+    assert result.n_points == len(COMPUTE)
+
+
+def test_noisy_fit_tracks_the_curve():
+    accuracy = synthetic_accuracy(noise=0.01, seed=1)
+    result = fit_bnsl(COMPUTE, accuracy, chance=CHANCE)
+    truth = accuracy_from_neg_log_q(bnsl_neg_log_q(COMPUTE, **TRUTH), CHANCE)
+    assert np.max(np.abs(result.predict(COMPUTE) - truth)) < 0.01
+    assert result.c0 + result.c1 == pytest.approx(TRUTH["c0"] + TRUTH["c1"], abs=0.15)
+
+
+def test_predict_matches_the_papers_form_of_the_fitted_parameters():
+    result = fit_bnsl(COMPUTE, synthetic_accuracy(noise=0.01, seed=2), chance=CHANCE)
+    new_compute = np.array([3e17, 5e23])
+    parameters = {name: getattr(result, name) for name in TRUTH}
+    expected = accuracy_from_neg_log_q(bnsl_neg_log_q(new_compute, **parameters), CHANCE)
+    assert result.predict(new_compute) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fit_is_deterministic():
+    accuracy = synthetic_accuracy(noise=0.01, seed=3)
+    first = fit_bnsl(COMPUTE, accuracy, chance=CHANCE)
+    second = fit_bnsl(COMPUTE, accuracy, chance=CHANCE)
+    assert np.array_equal(first.optimize_result.x, second.optimize_result.x)
+
+
+def test_jacobian_matches_finite_differences():
+    x = log_compute_offset(COMPUTE)
+    log_target = np.log(bnsl_neg_log_q(COMPUTE, **TRUTH))
+    parameters = np.array([0.2, 0.1, 0.1, 0.8, -1.0, np.log(0.7)])
+    jacobian = bnsl_log_residuals_jacobian(parameters, x, log_target)
+    step = 1e-7
+    numerical = np.column_stack([
+        (bnsl_log_residuals(parameters + step * e, x, log_target)
+         - bnsl_log_residuals(parameters - step * e, x, log_target)) / (2 * step)
+        for e in np.eye(6)
+    ])
+    assert jacobian == pytest.approx(numerical, rel=1e-6, abs=1e-9)
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ScalingDataError, match="5 given, but this law has 6 parameters"):
+        fit_bnsl(COMPUTE[:5], synthetic_accuracy()[:5], chance=CHANCE)
+    with pytest.raises(ScalingDataError, match="Non-positive compute"):
+        fit_bnsl(-COMPUTE, synthetic_accuracy(), chance=CHANCE)
