@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from scalelib.normalise import ScalingDataError
 
@@ -166,7 +167,10 @@ def backtest_split(
         One row per held-out row, sorted by benchmark then ``sort_column``, with columns
         ``mixture`` (if present), ``benchmark``, ``run``, ``sort_column``, ``observed``,
         ``predicted`` (raw accuracy), ``error_points`` (100 x (predicted - observed)),
-        ``split``, ``n_train`` (rows fitted), ``status`` and ``reason``. A benchmark
+        ``split``, ``n_train`` (rows fitted), ``status`` and ``reason``; when the frame
+        has an ``n_items`` column, also ``noise_points``: the evaluation noise of the
+        observed accuracy p on n items, ``100 sqrt(p (1 - p) / n)``, the error a
+        perfect forecast would still show. A benchmark
         whose training rows the law refuses (a
         :class:`~scalelib.normalise.ScalingDataError`: too few points, accuracy at or
         below chance ...) is not dropped: its held-out rows have ``status="skipped"``,
@@ -205,11 +209,14 @@ def backtest_split(
             report["status"] = "ok"
             report["reason"] = ""
         report["error_points"] = 100.0 * (report["predicted"] - report["observed"])
+        if "n_items" in predicted_rows.columns:
+            report["noise_points"] = evaluation_noise_points(report["observed"], predicted_rows["n_items"])
         report["split"] = split
         report["n_train"] = len(training)
         reports.append(report)
     columns = [
         *group_columns, "run", sort_column, "observed", "predicted", "error_points",
+        *(["noise_points"] if "n_items" in frame.columns else []),
         "split", "n_train", "status", "reason",
     ]
     if not reports:
@@ -231,16 +238,34 @@ def summarise_backtest(result: pd.DataFrame) -> pd.DataFrame:
         One row per benchmark (and mixture, if present) and split: ``n_held_out``,
         ``mean_abs_error``, ``max_abs_error``, ``bias`` (mean of predicted -
         observed), all over the held-out runs in accuracy points, plus ``n_train``,
-        ``status`` and ``reason``. Skipped benchmarks keep their row, with NaN errors.
+        ``status`` and ``reason``; with ``noise_points`` in the result, also
+        ``noise_floor``, its mean: errors near it are as good as evaluation noise allows.
+        Skipped benchmarks keep their row, with NaN errors.
     """
     keys = [*_group_columns(result), "split"]
+    noise = {"noise_floor": ("noise_points", "mean")} if "noise_points" in result.columns else {}
     summary = result.groupby(keys, sort=True).agg(
         n_train=("n_train", "first"),
         n_held_out=("run", "size"),
         mean_abs_error=("error_points", lambda errors: errors.abs().mean()),
         max_abs_error=("error_points", lambda errors: errors.abs().max()),
         bias=("error_points", "mean"),
+        **noise,
         status=("status", "first"),
         reason=("reason", "first"),
     )
     return summary.reset_index()
+
+
+def evaluation_noise_points(accuracy: ArrayLike, n_items: ArrayLike) -> np.ndarray:
+    """Binomial standard error of an accuracy measured on ``n_items`` items, in points.
+
+    .. math:: \\sigma = 100 \\sqrt{p (1 - p) / n}
+
+    Pass@k estimated from many samples is less noisy than this bound on one sample.
+    NaN where ``n_items`` is not positive.
+    """
+    p = np.asarray(accuracy, dtype=float)
+    n = np.asarray(n_items, dtype=float)
+    variance = np.divide(p * (1.0 - p), n, out=np.full(np.broadcast(p, n).shape, np.nan), where=n > 0)
+    return 100.0 * np.sqrt(variance)

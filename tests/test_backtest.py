@@ -77,8 +77,10 @@ def test_result_columns_and_errors():
     result = backtest(synthetic_frame(), recording_fitter({}), compute_cut=CUT)
     assert list(result.columns) == [
         "mixture", "benchmark", "run", "flops", "observed", "predicted", "error_points",
-        "split", "compute_cut", "n_train", "status", "reason",
+        "noise_points", "split", "compute_cut", "n_train", "status", "reason",
     ]
+    p = result["observed"].to_numpy()
+    assert result["noise_points"].to_numpy() == pytest.approx(100 * np.sqrt(p * (1 - p) / 1000))
     assert (result["split"] == "C <= 1e+21").all()
     assert (result["status"] == "ok").all()
     assert result["error_points"].to_numpy() == pytest.approx(100 * (0.5 - result["observed"].to_numpy()))
