@@ -1,0 +1,238 @@
+"""Figures of chapter 5: pass@k against compute and k, backtests, and the training-sampling trade-off.
+
+Every function draws one panel per code benchmark in the book style
+(:func:`scalelib.style.use_book_style`) and returns the matplotlib figure. Fitted
+curves are drawn only over the domain the law was fitted on, unless a function says
+otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from scalelib.benchmark_info import BENCHMARKS
+from scalelib.pass_at_k import PassAtKLawFit, iso_pass_at_k
+from scalelib.style import COMPUTE_LABEL, small_multiples, tpr_colour
+
+__all__ = [
+    "plot_pass_at_k_vs_compute",
+    "plot_pass_at_k_vs_k",
+    "plot_backtests",
+    "plot_iso_pass_at_k",
+    "plot_total_compute",
+]
+
+PANEL_SIZE = (3.2, 2.7)
+
+
+def _panels(names: Sequence[str]) -> tuple[Figure, dict[str, plt.Axes]]:
+    """One panel per benchmark, in a row, titled with the benchmark's label."""
+    figure, axes = small_multiples(len(names), n_columns=len(names), panel_size=PANEL_SIZE)
+    for name, ax in zip(names, axes):
+        ax.set_title(BENCHMARKS[name].label)
+    return figure, dict(zip(names, axes))
+
+
+def _benchmarks(frame: pd.DataFrame) -> list[str]:
+    return [name for name in BENCHMARKS if name in set(frame["benchmark"])]
+
+
+def _shared_legend(figure: Figure, axes: Sequence[plt.Axes], *, n_columns: int | None = None) -> None:
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure.legend(list(handles.values()), list(handles), loc="outside lower center",
+                  ncols=n_columns or len(handles))
+
+
+def plot_pass_at_k_vs_compute(
+    frame: pd.DataFrame, fits: Mapping[str, PassAtKLawFit], *, title: str
+) -> Figure:
+    """pass@k against training compute, one colour per k, with Eq. 5 drawn for each k.
+
+    Parameters
+    ----------
+    frame
+        One mixture's ``kept`` rows of :func:`scalelib.pass_at_k.load_pass_at_k`.
+    fits
+        ``{benchmark: PassAtKLawFit}``; a benchmark without a fit shows data only.
+    """
+    names = _benchmarks(frame)
+    figure, axes = _panels(names)
+    ks = sorted(frame["k"].unique())
+    for name, ax in axes.items():
+        rows = frame[frame["benchmark"] == name]
+        grid = np.logspace(np.log10(rows["flops"].min()), np.log10(rows["flops"].max()), 100)
+        for k in ks:
+            at_k = rows[rows["k"] == k]
+            colour = tpr_colour(k, ks)  # log-scaled viridis, here over k
+            ax.plot(at_k["flops"], at_k["value"], "o", ms=2.5, color=colour, alpha=0.7, label=f"k = {k}")
+            if name in fits:
+                ax.plot(grid, fits[name].predict(grid, k), color=colour, lw=1.2)
+        ax.set(xscale="log", xlabel=COMPUTE_LABEL, ylim=(0, None))
+    axes[names[0]].set_ylabel("pass@k")
+    _shared_legend(figure, list(axes.values()))
+    figure.suptitle(title)
+    return figure
+
+
+def _runs_spanning_compute(frame: pd.DataFrame, n_runs: int) -> pd.Series:
+    """``n_runs`` runs evenly spaced in log compute (by rank), among the runs with a value at every k
+    of every benchmark of ``frame``; returns their compute, indexed by run, smallest first."""
+    n_values = frame.groupby("run")["value"].size()
+    complete = n_values[n_values == frame["k"].nunique() * frame["benchmark"].nunique()].index
+    computes = frame[frame["run"].isin(complete)].groupby("run")["flops"].first().sort_values()
+    positions = np.unique(np.round(np.linspace(0, len(computes) - 1, n_runs)).astype(int))
+    return computes.iloc[positions]
+
+
+def plot_pass_at_k_vs_k(
+    frame: pd.DataFrame, fits: Mapping[str, PassAtKLawFit], *, n_runs: int = 5, title: str
+) -> Figure:
+    """pass@k against k for a few runs spanning the compute range, with Eq. 5 at each run's compute.
+
+    The same runs appear in every panel: ``n_runs`` runs spread over the compute range
+    among those above zero at every k on every benchmark of ``frame``.
+    """
+    names = _benchmarks(frame)
+    figure, axes = _panels(names)
+    computes = _runs_spanning_compute(frame, n_runs)
+    k_grid = np.logspace(0, np.log2(frame["k"].max()), 50, base=2)
+    for name, ax in axes.items():
+        rows = frame[frame["benchmark"] == name]
+        for run, compute in computes.items():
+            colour = tpr_colour(compute, list(computes))  # log-scaled viridis, here over compute
+            at_run = rows[rows["run"] == run]
+            ax.plot(at_run["k"], at_run["value"], "o", color=colour, label=f"C = {compute:.1e} FLOPs")
+            if name in fits:
+                ax.plot(k_grid, fits[name].predict(compute, k_grid), color=colour, lw=1.2)
+        ax.set(xscale="log", xlabel="samples per problem k", ylim=(0, None))
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
+    axes[names[0]].set_ylabel("pass@k")
+    _shared_legend(figure, list(axes.values()))
+    figure.suptitle(title)
+    return figure
+
+
+def plot_backtests(results: Mapping[str, pd.DataFrame], *, title: str) -> Figure:
+    """Predicted against observed pass@k for each backtest, one panel per split, one colour per benchmark.
+
+    Parameters
+    ----------
+    results
+        ``{panel title: result of scalelib.backtest.backtest / backtest_split}``.
+    """
+    figure, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.9), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, (label, result) in zip(axes[0], results.items()):
+        top = 1.05 * float(np.nanmax(result[["observed", "predicted"]].to_numpy()))
+        ax.plot([0, top], [0, top], color="0.5", lw=1, ls="--", label="perfect forecast")
+        for colour, name in zip(colours, [b for b in BENCHMARKS if b in set(result["benchmark"])]):
+            rows = result[result["benchmark"] == name]
+            ax.plot(rows["observed"], rows["predicted"], "o", color=colour, alpha=0.7,
+                    label=BENCHMARKS[name].label)
+        ax.set(xlim=(0, top), ylim=(0, top), xlabel="observed pass@k", title=label, aspect="equal")
+    axes[0, 0].set_ylabel("predicted pass@k")
+    _shared_legend(figure, axes[0])
+    figure.suptitle(title)
+    return figure
+
+
+def plot_iso_pass_at_k(
+    fits: Mapping[str, PassAtKLawFit], targets: Mapping[str, Sequence[float]], *, title: str
+) -> Figure:
+    """Iso-pass@k curves of Eq. 5 in the (training compute, k) plane, over each fit's domain.
+
+    The shading is the predicted pass@k; each line is one target level, reached with
+    any (C, k) on it. Lines drawn dashed beyond the fitted compute range are
+    extrapolations.
+
+    Parameters
+    ----------
+    fits
+        ``{benchmark: PassAtKLawFit}``.
+    targets
+        ``{benchmark: pass@k levels to draw}``.
+    """
+    names = [name for name in BENCHMARKS if name in fits]
+    figure, axes = _panels(names)
+    k_grid = np.logspace(0, np.log2(max(fit.k_range[1] for fit in fits.values())), 60, base=2)
+    for name, ax in axes.items():
+        fit = fits[name]
+        low, high = fit.compute_range
+        compute_grid = np.logspace(np.log10(low), np.log10(high), 80)
+        shading = ax.pcolormesh(compute_grid, k_grid, fit.predict(compute_grid[None, :], k_grid[:, None]),
+                                shading="auto", cmap="Greys", vmin=0, vmax=1, alpha=0.6)
+        for colour_index, target in enumerate(targets[name]):
+            needed = fit.compute_needed(target, k_grid)
+            inside = (needed >= low) & (needed <= high)
+            colour = f"C{colour_index}"
+            ax.plot(needed, k_grid, color=colour, lw=1.2, ls="--")
+            ax.plot(np.where(inside, needed, np.nan), k_grid, color=colour, lw=2, label=f"pass@k = {target:g}")
+        ax.set(xscale="log", yscale="log", xlabel=COMPUTE_LABEL)
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.legend(fontsize=7, loc="lower left")
+    lowest_needed = min(np.nanmin(fits[name].compute_needed(min(targets[name]), k_grid)) for name in names)
+    highest_fitted = max(fit.compute_range[1] for fit in fits.values())
+    axes[names[0]].set_xlim(lowest_needed / 3, highest_fitted * 10)  # x is shared by the panels
+    axes[names[0]].set_ylabel("samples per problem k")
+    figure.colorbar(shading, ax=list(axes.values()), label="predicted pass@k", shrink=0.8)
+    figure.suptitle(title)
+    return figure
+
+
+def plot_total_compute(
+    fits: Mapping[str, PassAtKLawFit],
+    targets: Mapping[str, float],
+    volumes: Sequence[float],
+    *,
+    k: Sequence[float],
+    tpr: float,
+    tokens_per_sample: float,
+    title: str,
+) -> Figure:
+    """Total compute (training + inference) along each iso-pass@k curve, for several inference volumes.
+
+    One line per number of problems solved with the model; the grey line is training
+    compute alone. The cheapest k of each line is marked; hollow markers are (C, k)
+    outside the fitted compute range (extrapolations of Eq. 5).
+
+    Parameters
+    ----------
+    fits
+        ``{benchmark: PassAtKLawFit}``.
+    targets
+        ``{benchmark: the pass@k to reach}``.
+    volumes
+        Numbers of problems the model will solve (inference volume).
+    k, tpr, tokens_per_sample
+        Passed to :func:`scalelib.pass_at_k.iso_pass_at_k`.
+    """
+    names = [name for name in BENCHMARKS if name in fits]
+    figure, axes = _panels(names)
+    for name, ax in axes.items():
+        training = iso_pass_at_k(fits[name], targets[name], k, tpr=tpr, tokens_per_sample=tokens_per_sample,
+                                 n_problems=0)
+        ax.plot(training["k"], training["training_flops"], color="0.55", lw=2, label="training only")
+        for index, volume in enumerate(volumes):
+            iso = iso_pass_at_k(fits[name], targets[name], k, tpr=tpr, tokens_per_sample=tokens_per_sample,
+                                n_problems=volume)
+            colour = tpr_colour(volume, list(volumes))  # log-scaled viridis, here over volume
+            ax.plot(iso["k"], iso["total_flops"], "-", color=colour, lw=1.2, label=f"{volume:.0e} problems".replace("e+0", "e").replace("e+", "e"))
+            ax.plot(iso["k"], iso["total_flops"].where(~iso["extrapolated"]), "o", color=colour, ms=3)
+            ax.plot(iso["k"], iso["total_flops"].where(iso["extrapolated"]), "o", mfc="none", color=colour, ms=3)
+            cheapest = iso.loc[iso["total_flops"].idxmin()]
+            ax.plot(cheapest["k"], cheapest["total_flops"], "*", ms=11, color=colour, mec="black", mew=0.5)
+        ax.set(xscale="log", yscale="log", xlabel="samples per problem k",
+               title=f"{BENCHMARKS[name].label}: pass@k = {targets[name]:g}")
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
+    axes[names[0]].set_ylabel("total compute (FLOPs)")
+    _shared_legend(figure, list(axes.values()))
+    figure.suptitle(title)
+    return figure
