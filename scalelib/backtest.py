@@ -16,7 +16,7 @@ into such a fitter; each law module exposes a ready-made one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,7 @@ def backtest_split(
     held_out: pd.Series,
     split: str,
     sort_column: str = "flops",
+    extra_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Fit on the rows not ``held_out`` and predict the held-out ones, per benchmark.
 
@@ -159,7 +160,10 @@ def backtest_split(
     split
         A label for the split, copied to the ``split`` column of the result.
     sort_column
-        Held-out rows are reported in this column's order (default compute).
+        Held-out rows are reported in this column's order (default compute; a stable
+        sort, so ties keep the frame's order).
+    extra_columns
+        Further columns of ``frame`` copied to the result (for example ``k``).
 
     Returns
     -------
@@ -178,7 +182,7 @@ def backtest_split(
         ``status="ok"`` and an empty reason. Benchmarks with nothing held out
         contribute no rows. Other exceptions propagate.
     """
-    missing = [c for c in (*REQUIRED_COLUMNS, sort_column) if c not in frame.columns]
+    missing = [c for c in (*REQUIRED_COLUMNS, sort_column, *extra_columns) if c not in frame.columns]
     if missing:
         raise ValueError(f"Backtest frame lacks required columns: {missing}.")
     held_out = pd.Series(held_out, index=frame.index, dtype=bool)
@@ -186,11 +190,12 @@ def backtest_split(
     reports = []
     for key, rows in frame.groupby(group_columns, sort=True):
         is_held_out = held_out.loc[rows.index]
-        predicted_rows = rows[is_held_out].sort_values(sort_column)
+        predicted_rows = rows[is_held_out].sort_values(sort_column, kind="stable")
         if predicted_rows.empty:
             continue
         training = rows[~is_held_out]
-        report = predicted_rows[[*group_columns, "run", sort_column]].copy()
+        passed_through = list(dict.fromkeys([sort_column, *extra_columns]))
+        report = predicted_rows[[*group_columns, "run", *passed_through]].copy()
         report["observed"] = predicted_rows["value"].to_numpy()
         try:
             predict = fit(training.copy())
@@ -215,7 +220,7 @@ def backtest_split(
         report["n_train"] = len(training)
         reports.append(report)
     columns = [
-        *group_columns, "run", sort_column, "observed", "predicted", "error_points",
+        *group_columns, "run", *dict.fromkeys([sort_column, *extra_columns]), "observed", "predicted", "error_points",
         *(["noise_points"] if "n_items" in frame.columns else []),
         "split", "n_train", "status", "reason",
     ]

@@ -71,6 +71,10 @@ def test_split_backtest_never_shows_a_held_out_row_to_the_fit():
     assert sorted(result["run"]) == ["run2", "run2", "run5", "run5"]
     assert (result["split"] == "two runs out").all()
     assert (result["n_train"] == 8).all()
+    with_extra = backtest_split(frame, recording_fitter({}), held_out=held_out, split="x", extra_columns=["params"])
+    assert with_extra.columns[list(with_extra.columns).index("flops") + 1] == "params"
+    expected = with_extra[["run", "benchmark"]].merge(frame, on=["run", "benchmark"])["params"]
+    assert with_extra["params"].to_numpy() == pytest.approx(expected.to_numpy())
 
 
 def test_result_columns_and_errors():
