@@ -1,0 +1,220 @@
+"""Figures of the ratio chapter: scores at every ratio, backtest errors, iso-accuracy maps.
+
+All functions draw in the book style (:func:`scalelib.style.use_book_style`) and return
+the matplotlib figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, NullLocator
+
+from scalelib.benchmark_info import BENCHMARKS
+from scalelib.compute_optimal import (
+    CONFIDENCE_Z,
+    allocation_at_ratio,
+    optimal_log_ratio_stderr,
+    optimal_params,
+    optimal_ratio,
+    optimal_tokens,
+)
+from scalelib.direct_law import DirectLawFit
+from scalelib.ratio_law import RatioLawFit
+from scalelib.style import small_multiples, tpr_colour
+
+__all__ = [
+    "plot_scores_by_ratio",
+    "plot_backtest_errors",
+    "plot_iso_accuracy",
+    "plot_optimal_ratio_vs_compute",
+]
+
+
+def _label_outer_axes(axes: np.ndarray, n_columns: int, xlabel: str, ylabel: str) -> None:
+    """X labels on the bottom panel of each column, y labels on the first column."""
+    for ax in axes[-n_columns:]:
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[::n_columns]:
+        ax.set_ylabel(ylabel)
+
+
+def _figure_legend(figure: Figure, axes: np.ndarray) -> None:
+    """One legend below the panels, with each label once."""
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=min(len(handles), 7))
+
+
+def plot_scores_by_ratio(
+    fitted: pd.DataFrame,
+    dropped: pd.DataFrame,
+    ratio_fits: Mapping[str, RatioLawFit],
+    direct_fits: Mapping[float, Mapping[str, DirectLawFit]],
+    *,
+    title: str,
+    n_columns: int = 4,
+) -> Figure:
+    """Score against compute at every ratio, with Eq. 4 (solid) and Eq. 2 per ratio (dashed).
+
+    Parameters
+    ----------
+    fitted, dropped
+        One mixture's rows of :func:`scalelib.data.accuracy_frame` at several ratios:
+        the rows the laws were fitted to, and those left out (at or below chance,
+        drawn hollow), as returned by :func:`scalelib.normalise.drop_at_or_below_chance`.
+    ratio_fits
+        Eq. 4 fit per benchmark, drawn along each nominal ratio (``N = sqrt(C / 6 tpr)``).
+    direct_fits
+        ``{tpr: {benchmark: Eq. 2 fit}}``, drawn over the compute range of that ratio.
+    """
+    frame = pd.concat([fitted, dropped])
+    names = [name for name in BENCHMARKS if name in set(frame["benchmark"])]
+    tprs = sorted(frame["tpr"].unique())
+    figure, axes = small_multiples(len(names), n_columns=n_columns)
+    for name, ax in zip(names, axes):
+        rows = frame[frame["benchmark"] == name]
+        for tpr in tprs:
+            colour = tpr_colour(tpr, tprs)
+            at_ratio = rows[rows["tpr"] == tpr]
+            used = at_ratio.index.isin(fitted.index)
+            ax.plot(at_ratio.loc[used, "flops"], at_ratio.loc[used, "value"], "o", ms=3, color=colour, alpha=0.8)
+            ax.plot(at_ratio.loc[~used, "flops"], at_ratio.loc[~used, "value"], "o", ms=3, mfc="none",
+                    color=colour, alpha=0.8)
+            grid = np.logspace(np.log10(at_ratio["flops"].min()), np.log10(at_ratio["flops"].max()), 60)
+            if name in ratio_fits:
+                ax.plot(grid, ratio_fits[name].predict(*allocation_at_ratio(grid, tpr)), color=colour, lw=1.4)
+            if name in direct_fits.get(tpr, {}):
+                ax.plot(grid, direct_fits[tpr][name].predict(grid), color=colour, lw=1.0, ls="--")
+        if BENCHMARKS[name].chance > 0:
+            ax.axhline(BENCHMARKS[name].chance, ls=":", lw=1, color="0.5")
+        ax.set_xscale("log")
+        ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
+    _label_outer_axes(axes, n_columns, "compute C (FLOPs)", "score")
+    handles = [Line2D([], [], marker="o", ls="none", color=tpr_colour(tpr, tprs), label=f"tpr {tpr:g}") for tpr in tprs]
+    handles += [
+        Line2D([], [], marker="o", ls="none", mfc="none", color="0.3", label="not fitted (at or below chance)"),
+        Line2D([], [], color="0.3", lw=1.4, label="Eq. 4, one surface"),
+        Line2D([], [], color="0.3", lw=1.0, ls="--", label="Eq. 2, one line per ratio"),
+        Line2D([], [], color="0.5", lw=1.0, ls=":", label="chance"),
+    ]
+    figure.legend(handles=handles, loc="outside lower center", ncols=5)
+    figure.suptitle(title)
+    return figure
+
+
+def plot_backtest_errors(summaries: Mapping[str, pd.DataFrame], *, title: str) -> Figure:
+    """Mean absolute error per benchmark of each law, one panel per kind of split.
+
+    Parameters
+    ----------
+    summaries
+        ``{panel title: frame}``; each frame is indexed by benchmark with one column per
+        law, holding the mean absolute error in accuracy points.
+    """
+    figure, axes = plt.subplots(1, len(summaries), sharey=True, figsize=(9.0, 4.6), squeeze=False)
+    laws = list(dict.fromkeys(law for errors in summaries.values() for law in errors.columns))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = {law: (marker, colour) for law, marker, colour in zip(laws, "so^D", colours)}
+    ticks = [0.3, 1, 3, 10, 30]
+    for ax, (panel, errors) in zip(axes[0], summaries.items()):
+        positions = np.arange(len(errors))
+        for law in errors.columns:
+            marker, colour = styles[law]
+            ax.plot(errors[law], positions, marker, color=colour, label=law, alpha=0.85)
+        ax.set_yticks(positions, [BENCHMARKS[name].label for name in errors.index])
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([f"{tick:g}" for tick in ticks])
+        ax.set(xlabel="mean |predicted - observed| (accuracy points)", title=panel)
+    axes[0, 0].invert_yaxis()  # the y axis is shared: first benchmark on top
+    _figure_legend(figure, axes[0])
+    figure.suptitle(title)
+    return figure
+
+
+def plot_iso_accuracy(
+    fits: Mapping[str, RatioLawFit],
+    runs: pd.DataFrame,
+    *,
+    title: str,
+    compute_range: tuple[float, float] = (1e18, 1e24),
+) -> Figure:
+    """Iso-accuracy contours of Eq. 4 in the (N, D) plane, with the compute-optimal frontier.
+
+    Parameters
+    ----------
+    fits
+        Eq. 4 fit per benchmark, one panel each.
+    runs
+        The fitted runs (columns ``params``, ``tokens``, ``tpr``), drawn as points.
+    compute_range
+        Budgets spanned by the frontier and the dotted iso-compute lines.
+    """
+    figure, axes = plt.subplots(1, len(fits), sharey=True, figsize=(3.3 * len(fits), 3.9), squeeze=False)
+    axes = axes[0]
+    params = np.logspace(7, 12, 120)
+    tokens = np.logspace(8.5, 13.5, 120)
+    budgets = np.logspace(np.log10(compute_range[0]), np.log10(compute_range[1]), 50)
+    tprs = sorted(runs["tpr"].unique())
+    for ax, (name, fit) in zip(axes, fits.items()):
+        grid_params, grid_tokens = np.meshgrid(params, tokens)
+        accuracy = fit.predict(grid_params, grid_tokens).reshape(grid_params.shape)
+        levels = np.unique(np.round(np.linspace(np.quantile(accuracy, 0.05), np.quantile(accuracy, 0.95), 7), 2))
+        contours = ax.contour(grid_params, grid_tokens, accuracy, levels=levels, colors="0.35", linewidths=0.9)
+        ax.clabel(contours, fontsize=7, fmt="%.2f", inline_spacing=2)
+        for exponent in range(int(np.log10(compute_range[0])), int(np.log10(compute_range[1])) + 1, 2):
+            ax.plot(params, 10.0**exponent / (6 * params), ls=":", lw=0.7, color="0.6")
+        for tpr in tprs:
+            at_ratio = runs[runs["tpr"] == tpr]
+            ax.plot(at_ratio["params"], at_ratio["tokens"], "o", ms=2.5, color=tpr_colour(tpr, tprs),
+                    label=f"runs, tpr {tpr:g}")
+        ax.plot(optimal_params(fit, budgets), optimal_tokens(fit, budgets), color="#c8553d", lw=2,
+                label="compute-optimal frontier")
+        ax.plot(params, 20 * params, ls="--", lw=1, color="0.3", label="tpr 20")
+        ax.set(xscale="log", yscale="log", xlim=(params[0], params[-1]), ylim=(tokens[0], tokens[-1]),
+               xlabel="parameters N", title=BENCHMARKS[name].label)
+    axes[0].set_ylabel("training tokens D")
+    _figure_legend(figure, axes)
+    figure.suptitle(title)
+    return figure
+
+
+def plot_optimal_ratio_vs_compute(
+    fits: Mapping[str, RatioLawFit],
+    *,
+    data_ratios: tuple[float, float],
+    title: str,
+    compute_range: tuple[float, float] = (1e19, 1e25),
+    n_columns: int = 5,
+) -> Figure:
+    """Compute-optimal tpr against budget per benchmark, with its delta-method 95% band.
+
+    ``data_ratios`` (smallest, largest ratio of the runs) is shaded: outside it the
+    optimum is an extrapolation in ratio. The loss-optimal ratio 20 is dashed.
+    """
+    budgets = np.logspace(np.log10(compute_range[0]), np.log10(compute_range[1]), 40)
+    figure, axes = small_multiples(len(fits), n_columns=n_columns, panel_size=(2.1, 1.9))
+    for ax, (name, fit) in zip(axes, fits.items()):
+        ratio = optimal_ratio(fit, budgets)
+        half_width = CONFIDENCE_Z * np.array([optimal_log_ratio_stderr(fit, budget) for budget in budgets])
+        ax.axhspan(*data_ratios, color="0.92", zorder=0, label=f"ratios of the runs ({data_ratios[0]:g} to {data_ratios[1]:g})")
+        ax.axhline(20, ls="--", lw=1, color="0.4", label="tpr 20 (loss-optimal, Chinchilla)")
+        ax.fill_between(budgets, ratio * np.exp(-half_width), ratio * np.exp(half_width), color="#1f5fa8",
+                        alpha=0.25, lw=0, label="95% interval (delta method)")
+        ax.plot(budgets, ratio, color="#1f5fa8", lw=1.6, label="compute-optimal tpr (Eq. 4)")
+        ax.set(xscale="log", yscale="log", ylim=(0.5, 2000))
+        ax.set_title(BENCHMARKS[name].label, fontsize=9)
+    _label_outer_axes(axes, n_columns, "compute C (FLOPs)", "optimal tpr")
+    _figure_legend(figure, axes)
+    figure.suptitle(title)
+    return figure

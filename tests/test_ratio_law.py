@@ -1,0 +1,159 @@
+"""Tests of Eq. 4 across token-to-parameter ratios, on synthetic data from known parameters."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalelib.backtest import backtest, backtest_split
+from scalelib.direct_law import direct_law_forecaster
+from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
+from scalelib.ratio_law import (
+    REFERENCE_PARAMS,
+    REFERENCE_TOKENS,
+    fit_ratio_law,
+    fit_ratio_law_by_benchmark,
+    per_ratio_forecaster,
+    ratio_law_forecaster,
+)
+
+# Synthetic truth, in the fitted (centred) parametrisation: -log Q at the reference point
+# is 0.4 + 0.3, alpha = 0.5, beta = 0.3.
+TRUE_A_REF, TRUE_ALPHA, TRUE_B_REF, TRUE_BETA = 0.4, 0.5, 0.3, 0.3
+TRUE_A = TRUE_A_REF * REFERENCE_PARAMS**TRUE_ALPHA
+TRUE_B = TRUE_B_REF * REFERENCE_TOKENS**TRUE_BETA
+CHANCE = 0.25
+RATIOS = (10.0, 20.0, 40.0, 80.0, 160.0)
+
+
+def synthetic_runs(noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """Synthetic runs: 8 sizes at each of RATIOS, accuracy from Eq. 4 plus Gaussian noise (accuracy)."""
+    compute = np.repeat(np.logspace(18, 22, 8)[None, :], len(RATIOS), axis=0).ravel()
+    tpr = np.repeat(RATIOS, 8)
+    params = np.sqrt(compute / (6 * tpr))
+    tokens = tpr * params
+    neg_log_q = TRUE_A * params**-TRUE_ALPHA + TRUE_B * tokens**-TRUE_BETA
+    accuracy = accuracy_from_neg_log_q(neg_log_q, CHANCE)
+    accuracy = accuracy + np.random.default_rng(seed).normal(0.0, noise, len(accuracy))
+    return pd.DataFrame({
+        "mixture": "synthetic", "benchmark": "synthetic_benchmark",
+        "run": [f"run{i}" for i in range(len(params))],
+        "params": params, "tokens": tokens, "tpr": tpr, "flops": 6 * params * tokens,
+        "value": accuracy, "chance": CHANCE,
+    })
+
+
+def fit_runs(runs: pd.DataFrame):
+    return fit_ratio_law(runs["params"], runs["tokens"], runs["value"], chance=CHANCE, labels=runs["run"].tolist())
+
+
+def test_noiseless_recovery():
+    result = fit_runs(synthetic_runs())
+    assert result.A == pytest.approx(TRUE_A, rel=1e-5)
+    assert result.alpha == pytest.approx(TRUE_ALPHA, rel=1e-6)
+    assert result.B == pytest.approx(TRUE_B, rel=1e-5)
+    assert result.beta == pytest.approx(TRUE_BETA, rel=1e-6)
+    assert result.reference_parameters == pytest.approx(
+        [np.log(TRUE_A_REF), TRUE_ALPHA, np.log(TRUE_B_REF), TRUE_BETA], rel=1e-6
+    )
+    assert result.objective < 1e-12
+    assert result.rmse_points < 1e-6
+    assert result.n_points == 40
+    assert result.n_starts == 9
+    assert result.ratio_range == pytest.approx((10.0, 160.0))
+
+
+def test_noisy_recovery_within_standard_errors():
+    result = fit_runs(synthetic_runs(noise=0.003, seed=1))
+    for name, truth in (("alpha", TRUE_ALPHA), ("beta", TRUE_BETA)):
+        stderr = getattr(result, f"{name}_stderr")
+        assert 0 < stderr < 0.1
+        assert abs(getattr(result, name) - truth) < 4 * stderr
+    assert abs(np.log(result.A) - np.log(TRUE_A)) < 4 * np.sqrt(result.covariance[0, 0])
+    assert result.A_stderr == pytest.approx(result.A * np.sqrt(result.covariance[0, 0]))
+    assert result.B_stderr == pytest.approx(result.B * np.sqrt(result.covariance[2, 2]))
+    assert 0.1 < result.rmse_points < 1.0  # noise of 0.3 accuracy points
+
+
+def test_uncentred_covariance_is_the_linear_map_of_the_fitted_one():
+    result = fit_runs(synthetic_runs(noise=0.003, seed=2))
+    transform = np.eye(4)
+    transform[0, 1], transform[2, 3] = np.log(REFERENCE_PARAMS), np.log(REFERENCE_TOKENS)
+    assert result.covariance == pytest.approx(transform @ result.reference_covariance @ transform.T)
+
+
+def test_predict_is_eq4_in_the_paper_convention():
+    result = fit_runs(synthetic_runs(noise=0.003, seed=3))
+    params, tokens = np.array([2e10, 5e10]), np.array([4e11, 1e12])
+    expected = CHANCE + (1 - CHANCE) * np.exp(-(result.A * params**-result.alpha + result.B * tokens**-result.beta))
+    assert result.predict(params, tokens) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("params", 0.0, r"Non-positive or NaN params N at run 'run3'"),
+        ("params", np.nan, r"Non-positive or NaN params N at run 'run3'"),
+        ("tokens", -1.0, r"Non-positive or NaN tokens D at run 'run3'"),
+        ("value", 0.2, r"at or below chance \(0.25\) at run 'run3'"),
+    ],
+)
+def test_bad_points_are_refused_by_name(column, value, message):
+    runs = synthetic_runs()
+    runs.loc[3, column] = value
+    with pytest.raises(ScalingDataError, match=message):
+        fit_runs(runs)
+
+
+def test_single_ratio_is_refused():
+    runs = synthetic_runs()
+    with pytest.raises(ScalingDataError, match=r"nearly one tokens-per-parameter ratio \(D/N from 20 to 20\)"):
+        fit_runs(runs[runs["tpr"] == 20])
+
+
+def test_mismatched_lengths_are_refused():
+    runs = synthetic_runs()
+    with pytest.raises(ScalingDataError, match="Mismatched lengths: 40 params and 39 tokens"):
+        fit_ratio_law(runs["params"], runs["tokens"][:-1], runs["value"], chance=CHANCE)
+
+
+def test_fit_by_benchmark_reports_refused_groups():
+    runs = synthetic_runs()
+    single_ratio = runs[runs["tpr"] == 20].assign(benchmark="single_ratio")
+    fits, refused = fit_ratio_law_by_benchmark(pd.concat([runs, single_ratio]))
+    assert list(fits) == [("synthetic", "synthetic_benchmark")]
+    assert refused["benchmark"].tolist() == ["single_ratio"]
+    assert "tokens-per-parameter ratio" in refused["reason"].iloc[0]
+
+
+def test_leave_one_ratio_out_never_sees_the_held_out_ratio():
+    runs = synthetic_runs(noise=0.003, seed=4)
+    seen_ratios = []
+    eq4 = ratio_law_forecaster()
+
+    def recording_fit(training_rows):
+        seen_ratios.append(set(training_rows["tpr"]))
+        return eq4(training_rows)
+
+    result = backtest_split(runs, recording_fit, held_out=runs["tpr"] == 40, split="leave out tpr 40")
+    assert seen_ratios == [{10.0, 20.0, 80.0, 160.0}]
+    assert set(result["run"]) == set(runs.loc[runs["tpr"] == 40, "run"])
+    assert (result["status"] == "ok").all()
+    assert result["error_points"].abs().max() < 2.0  # interpolating one ratio of a true Eq. 4
+
+
+def test_per_ratio_forecaster_fits_each_ratio_on_its_own_runs():
+    runs = synthetic_runs()
+    per_ratio = per_ratio_forecaster(direct_law_forecaster())
+    result = backtest(runs, per_ratio, compute_cut=3e21)
+    expected = {}
+    for tpr, rows in runs.groupby("tpr"):
+        train, test = rows[rows["flops"] <= 3e21], rows[rows["flops"] > 3e21]
+        expected.update(zip(test["run"], direct_law_forecaster()(train)(test)))
+    assert result["predicted"].to_numpy() == pytest.approx([expected[run] for run in result["run"]])
+
+
+def test_per_ratio_forecaster_refuses_an_unseen_ratio():
+    runs = synthetic_runs()
+    predict = per_ratio_forecaster(direct_law_forecaster())(runs[runs["tpr"] != 40])
+    with pytest.raises(ScalingDataError, match=r"No training runs at tpr \[40.0\]"):
+        predict(runs[runs["tpr"] == 40])
