@@ -1,0 +1,470 @@
+"""Stage 2 of the two-stage forecast: benchmark accuracy as a function of validation loss.
+
+Four maps from loss :math:`L` (nats per token) to raw accuracy, each fitted per
+benchmark by least squares in accuracy space and returning a result with
+``.predict(loss)``:
+
+* **linear** (:func:`fit_linear_map`): :math:`\\mathrm{acc} = a + b L`, by ordinary least
+  squares on every run;
+* **logistic** (:func:`fit_logistic_map`):
+
+  .. math::
+
+      \\mathrm{acc} = f + \\frac{c - f}{1 + \\exp\\big(k (L - L_0)\\big)},
+
+  with the floor :math:`f` fixed at the benchmark's chance level, the ceiling
+  :math:`c \\le 1`, the steepness :math:`k > 0` and the midpoint :math:`L_0` fitted with
+  lmfit within bounds, from a fixed grid of starts;
+* **FLP** (:func:`fit_flp_map`), the rule of Chen et al. (2024): the linear map, fitted
+  only on the runs past the *emergence point* (:func:`emerged_runs`), where accuracy
+  has risen clearly above chance, so that the flat pre-emergence runs do not bend the
+  line;
+* **FLP-M** (:func:`fit_flp_m_map`), their multi-domain variant: the three domain
+  losses (C4, DCLM, FineWeb) mapped to accuracy by a small two-hidden-layer network,
+  scikit-learn's :class:`~sklearn.neural_network.MLPRegressor` on standardised inputs
+  with a fixed seed.
+
+Every map takes ``(loss, accuracy, *, chance, labels)``, the signature
+:func:`scalelib.per_benchmark.fit_law_by_benchmark` passes (with the loss column as
+``compute_column``); FLP-M takes a two-dimensional array of losses, one column per
+validation set. Inputs are checked by :func:`validate_map_inputs`, which raises
+:class:`~scalelib.normalise.ScalingDataError` naming the offending runs. Unlike the
+direct law, the maps fit raw accuracy and accept runs at or below chance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import lmfit
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from scalelib.loss_law import covariance_within_bounds
+from scalelib.normalise import ScalingDataError, _describe_points, covariance_from_jacobian
+
+__all__ = [
+    "DEFAULT_EMERGENCE_MARGIN",
+    "FLP_M_HIDDEN_LAYERS",
+    "LOGISTIC_K_BOUNDS",
+    "LOGISTIC_L0_MARGIN",
+    "LOGISTIC_STARTS",
+    "FlpMFit",
+    "LinearMapFit",
+    "LogisticMapFit",
+    "emerged_runs",
+    "fit_flp_m_map",
+    "fit_flp_map",
+    "fit_linear_map",
+    "fit_logistic_map",
+    "validate_map_inputs",
+]
+
+DEFAULT_EMERGENCE_MARGIN = 0.05
+"""Accuracy above chance (raw accuracy, 0.05 = 5 points) that counts as emerged for FLP."""
+
+LOGISTIC_K_BOUNDS = (0.1, 50.0)
+"""Bounds of the logistic map's steepness k, in nats^-1 (from nearly flat to a step)."""
+
+LOGISTIC_L0_MARGIN = 2.0
+"""The logistic map's midpoint L0 stays within this many nats of the fitted losses."""
+
+LOGISTIC_STARTS = ((0.0, 2.0), (0.5, 10.0), (1.0, 10.0))
+"""Starts of the logistic fit: (quantile of the fitted losses for L0, k in nats^-1)."""
+
+FLP_M_HIDDEN_LAYERS = (16, 16)
+"""Widths of FLP-M's two hidden layers."""
+
+
+def validate_map_inputs(
+    loss: ArrayLike,
+    accuracy: ArrayLike,
+    *,
+    chance: float,
+    n_parameters: int,
+    labels: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check the inputs of a loss-to-accuracy map and return them as float arrays.
+
+    Parameters
+    ----------
+    loss
+        Validation losses (nats), shape ``(n,)``, or ``(n, m)`` for m validation sets.
+    accuracy
+        Raw accuracy in [0, 1], shape ``(n,)``.
+    chance
+        Chance accuracy of the benchmark, in [0, 1).
+    n_parameters
+        Parameters of the map; at least ``n_parameters + 1`` runs are needed.
+    labels
+        Optional run ids, used to name offending runs in error messages.
+
+    Raises
+    ------
+    ScalingDataError
+        On mismatched lengths, NaN or non-positive loss, NaN accuracy or accuracy outside
+        [0, 1], a chance level outside [0, 1), or too few runs.
+    """
+    loss = np.asarray(loss, dtype=float)
+    accuracy = np.asarray(accuracy, dtype=float).ravel()
+    if loss.ndim not in (1, 2) or len(loss) != len(accuracy) or (labels is not None and len(labels) != len(loss)):
+        raise ScalingDataError(
+            f"Mismatched inputs: losses of shape {loss.shape}, {len(accuracy)} accuracies"
+            + ("" if labels is None else f" and {len(labels)} labels") + "."
+        )
+    if not 0.0 <= chance < 1.0:
+        raise ScalingDataError(f"Chance level must lie in [0, 1), got {chance}.")
+    bad_loss = ~np.isfinite(loss) | (loss <= 0)
+    if bad_loss.ndim == 2:
+        bad_loss = bad_loss.any(axis=1)
+    if bad_loss.any():
+        raise ScalingDataError(f"NaN, infinite or non-positive loss at {_describe_points(bad_loss, labels)}.")
+    bad_accuracy = ~np.isfinite(accuracy) | (accuracy < 0) | (accuracy > 1)
+    if bad_accuracy.any():
+        raise ScalingDataError(f"Accuracy NaN or outside [0, 1] at {_describe_points(bad_accuracy, labels)}.")
+    if len(accuracy) <= n_parameters:
+        raise ScalingDataError(
+            f"Too few runs: {len(accuracy)} given, but this map has {n_parameters} parameters "
+            f"and needs at least {n_parameters + 1}."
+        )
+    return loss, accuracy
+
+
+def _rmse_points(fitted: np.ndarray, accuracy: np.ndarray) -> float:
+    """Root-mean-square error of fitted accuracies, in accuracy points (x 100)."""
+    return float(100.0 * np.sqrt(np.mean((fitted - accuracy) ** 2)))
+
+
+@dataclass(frozen=True, eq=False)
+class LinearMapFit:
+    """Result of :func:`fit_linear_map` or :func:`fit_flp_map`: ``acc = a + b L``.
+
+    Attributes
+    ----------
+    a, b
+        Intercept (accuracy at L = 0) and slope (accuracy per nat; negative when
+        accuracy rises as loss falls).
+    a_stderr, b_stderr
+        Standard errors from the OLS covariance.
+    covariance
+        2x2 covariance of ``(a, b)``.
+    emergence_loss
+        Runs with loss above it were left out (FLP); ``inf`` when every run was fitted.
+    n_points
+        Runs fitted.
+    rmse_points
+        RMSE of the fitted runs, in accuracy points.
+    """
+
+    a: float
+    b: float
+    a_stderr: float
+    b_stderr: float
+    covariance: np.ndarray
+    emergence_loss: float
+    n_points: int
+    rmse_points: float
+
+    def predict(self, loss: ArrayLike) -> np.ndarray:
+        """Accuracy ``a + b L`` at loss L (not clipped to [0, 1])."""
+        return self.a + self.b * np.asarray(loss, dtype=float)
+
+
+def fit_linear_map(
+    loss: ArrayLike, accuracy: ArrayLike, *, chance: float, labels: Sequence[str] | None = None
+) -> LinearMapFit:
+    """Fit ``acc = a + b L`` by ordinary least squares on every run.
+
+    Parameters
+    ----------
+    loss, accuracy
+        Validation loss (nats) and raw accuracy, one per run.
+    chance
+        Chance level; only validated (the line has no floor).
+    labels
+        Optional run ids for error messages.
+
+    Returns
+    -------
+    LinearMapFit
+        With ``emergence_loss = inf``; covariance ``s^2 (X^T X)^-1``.
+    """
+    loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=2, labels=labels)
+    if loss.ndim != 1:
+        raise ScalingDataError(f"The linear map takes one loss per run, got shape {loss.shape}.")
+    design = np.column_stack([np.ones_like(loss), loss])
+    (a, b), *_ = np.linalg.lstsq(design, accuracy, rcond=None)
+    fitted = design @ np.array([a, b])
+    covariance = covariance_from_jacobian(design, accuracy - fitted)
+    a_stderr, b_stderr = np.sqrt(np.diag(covariance))
+    return LinearMapFit(
+        a=float(a), b=float(b), a_stderr=float(a_stderr), b_stderr=float(b_stderr),
+        covariance=covariance, emergence_loss=np.inf, n_points=len(loss),
+        rmse_points=_rmse_points(fitted, accuracy),
+    )
+
+
+def emerged_runs(loss: ArrayLike, accuracy: ArrayLike, *, chance: float, margin: float) -> np.ndarray:
+    """Which runs lie past the emergence point (FLP's fitting set).
+
+    The emergence point is the largest loss :math:`L_e` such that *every* run with
+    :math:`L \\le L_e` scores above ``chance + margin``. Runs with :math:`L \\le L_e` are
+    past it. A single small run that happens to score above the threshold, followed by
+    larger runs below it, is therefore not counted as emerged.
+
+    Parameters
+    ----------
+    loss, accuracy
+        One validation loss and one raw accuracy per run.
+    chance
+        Chance level of the benchmark.
+    margin
+        How far above chance (raw accuracy, e.g. 0.05 = 5 points) counts as emerged.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask, True for the runs past the emergence point (all False if the
+        lowest-loss run is not above the threshold).
+    """
+    loss = np.asarray(loss, dtype=float)
+    above = np.asarray(accuracy, dtype=float) > chance + margin
+    order = np.argsort(loss, kind="stable")
+    past = np.empty(len(loss), dtype=bool)
+    past[order] = np.logical_and.accumulate(above[order])
+    return past
+
+
+def fit_flp_map(
+    loss: ArrayLike,
+    accuracy: ArrayLike,
+    *,
+    chance: float,
+    emergence_margin: float = DEFAULT_EMERGENCE_MARGIN,
+    labels: Sequence[str] | None = None,
+) -> LinearMapFit:
+    """FLP's stage 2 (Chen et al. 2024): ``acc = a + b L`` fitted past the emergence point only.
+
+    Parameters
+    ----------
+    loss, accuracy
+        Validation loss (nats) and raw accuracy, one per run.
+    chance
+        Chance level of the benchmark.
+    emergence_margin
+        Accuracy above chance that counts as emerged (see :func:`emerged_runs`).
+    labels
+        Optional run ids for error messages.
+
+    Returns
+    -------
+    LinearMapFit
+        Fitted on the emerged runs; ``emergence_loss`` is the largest loss among them.
+
+    Raises
+    ------
+    ScalingDataError
+        If fewer than three runs are past the emergence point (the message names them).
+    """
+    loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=2, labels=labels)
+    past = emerged_runs(loss, accuracy, chance=chance, margin=emergence_margin)
+    if past.sum() < 3:
+        named = _describe_points(past, labels) if past.any() else "no run"
+        raise ScalingDataError(
+            f"Too few runs past the emergence point (accuracy > chance + {emergence_margin:g} for "
+            f"every lower loss): {named}; FLP needs at least 3."
+        )
+    fit = fit_linear_map(
+        loss[past], accuracy[past], chance=chance,
+        labels=None if labels is None else [label for label, keep in zip(labels, past) if keep],
+    )
+    return replace(fit, emergence_loss=float(loss[past].max()))
+
+
+@dataclass(frozen=True, eq=False)
+class LogisticMapFit:
+    """Result of :func:`fit_logistic_map`: ``acc = floor + (ceiling - floor) / (1 + exp(k (L - L0)))``.
+
+    Attributes
+    ----------
+    floor
+        Fixed at the benchmark's chance level.
+    ceiling, k, L0
+        Accuracy as L -> 0, steepness (nats^-1) and midpoint loss (nats).
+    ceiling_stderr, k_stderr, L0_stderr
+        Standard errors from lmfit's covariance; NaN when it cannot be estimated
+        (typically a parameter at a bound, e.g. the ceiling at 1).
+    covariance
+        3x3 covariance of ``(ceiling, k, L0)`` (NaN if not estimated).
+    n_points
+        Runs fitted.
+    rmse_points
+        RMSE of the fitted runs, in accuracy points.
+    lmfit_result
+        The best start's ``lmfit.model.ModelResult``.
+    """
+
+    floor: float
+    ceiling: float
+    k: float
+    L0: float
+    ceiling_stderr: float
+    k_stderr: float
+    L0_stderr: float
+    covariance: np.ndarray
+    n_points: int
+    rmse_points: float
+    lmfit_result: lmfit.model.ModelResult
+
+    def predict(self, loss: ArrayLike) -> np.ndarray:
+        """Accuracy at loss L (computed with a stable logistic, no overflow)."""
+        return _logistic(np.asarray(loss, dtype=float), self.ceiling, self.k, self.L0, self.floor)
+
+
+def _logistic(loss: np.ndarray, ceiling: float, k: float, L0: float, floor: float) -> np.ndarray:
+    """``floor + (ceiling - floor) * expit(-k (L - L0))``, i.e. ``... / (1 + exp(k (L - L0)))``."""
+    return floor + (ceiling - floor) * expit(-k * (loss - L0))
+
+
+def fit_logistic_map(
+    loss: ArrayLike, accuracy: ArrayLike, *, chance: float, labels: Sequence[str] | None = None
+) -> LogisticMapFit:
+    """Fit the logistic map with its floor at chance, by lmfit least squares within bounds.
+
+    Bounds: ``ceiling`` in ``[(chance + max acc) / 2, 1]`` (at most 1, and at least half-way
+    from chance to the best observed score), ``k`` in :data:`LOGISTIC_K_BOUNDS`, ``L0``
+    within :data:`LOGISTIC_L0_MARGIN` nats of the fitted losses. Starts
+    (:data:`LOGISTIC_STARTS`): the midpoint at the smallest fitted loss with a gentle
+    slope, and at the median and the largest loss with a steep one, each with the
+    ceiling half-way between the best observed accuracy and 1; the fit with the lowest
+    residual sum of squares is kept.
+
+    Parameters
+    ----------
+    loss, accuracy
+        Validation loss (nats) and raw accuracy, one per run.
+    chance
+        Chance level of the benchmark: the floor of the curve.
+    labels
+        Optional run ids for error messages.
+
+    Returns
+    -------
+    LogisticMapFit
+    """
+    loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=3, labels=labels)
+    if loss.ndim != 1:
+        raise ScalingDataError(f"The logistic map takes one loss per run, got shape {loss.shape}.")
+    model = lmfit.Model(_logistic, independent_vars=["loss", "floor"])
+    best = None
+    for L0_quantile, k_start in LOGISTIC_STARTS:
+        parameters = model.make_params(
+            ceiling=(accuracy.max() + 1.0) / 2, k=k_start, L0=np.quantile(loss, L0_quantile)
+        )
+        parameters["ceiling"].set(min=(chance + accuracy.max()) / 2, max=1.0)
+        parameters["k"].set(min=LOGISTIC_K_BOUNDS[0], max=LOGISTIC_K_BOUNDS[1])
+        parameters["L0"].set(min=loss.min() - LOGISTIC_L0_MARGIN, max=loss.max() + LOGISTIC_L0_MARGIN)
+        result = model.fit(accuracy, parameters, loss=loss, floor=chance)
+        if best is None or result.chisqr < best.chisqr:
+            best = result
+    covariance = covariance_within_bounds(best)
+    stderrs = np.sqrt(np.diag(covariance))
+    values = best.params.valuesdict()
+    return LogisticMapFit(
+        floor=chance,
+        ceiling=float(values["ceiling"]), k=float(values["k"]), L0=float(values["L0"]),
+        ceiling_stderr=float(stderrs[0]), k_stderr=float(stderrs[1]), L0_stderr=float(stderrs[2]),
+        covariance=covariance, n_points=len(loss),
+        rmse_points=_rmse_points(best.best_fit, accuracy), lmfit_result=best,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class FlpMFit:
+    """Result of :func:`fit_flp_m_map`: a two-hidden-layer network from domain losses to accuracy.
+
+    Attributes
+    ----------
+    model
+        The fitted scikit-learn model: ``StandardScaler`` then ``MLPRegressor``, inside a
+        ``TransformedTargetRegressor`` that standardises the accuracy too.
+    n_points
+        Runs fitted.
+    rmse_points
+        RMSE of the fitted runs, in accuracy points.
+
+    A network has no interpretable parameters and the library reports no uncertainty
+    for it; vary ``random_state`` to see how much the fit depends on the seed.
+    """
+
+    model: TransformedTargetRegressor
+    n_points: int
+    rmse_points: float
+
+    def predict(self, losses: ArrayLike) -> np.ndarray:
+        """Accuracy from losses of shape ``(n, m)``, columns in the order they were fitted."""
+        return self.model.predict(np.atleast_2d(np.asarray(losses, dtype=float)))
+
+
+def fit_flp_m_map(
+    losses: ArrayLike,
+    accuracy: ArrayLike,
+    *,
+    chance: float,
+    hidden_layer_sizes: tuple[int, int] = FLP_M_HIDDEN_LAYERS,
+    random_state: int = 0,
+    labels: Sequence[str] | None = None,
+) -> FlpMFit:
+    """FLP-M's stage 2 (Chen et al. 2024): domain losses -> accuracy with a small network.
+
+    A scikit-learn :class:`~sklearn.neural_network.MLPRegressor` with two hidden layers
+    of ReLU units and its default L2 penalty, trained by L-BFGS (suited to a few dozen
+    points) on standardised losses and a standardised accuracy, with a fixed
+    ``random_state``: the same data and seed give the same network.
+
+    Parameters
+    ----------
+    losses
+        Shape ``(n, m)``: one row per run, one column per validation set.
+    accuracy
+        Raw accuracy, one per run.
+    chance
+        Chance level; only validated.
+    hidden_layer_sizes
+        Widths of the two hidden layers.
+    random_state
+        Seed of the weight initialisation.
+    labels
+        Optional run ids for error messages.
+
+    Returns
+    -------
+    FlpMFit
+    """
+    losses, accuracy = validate_map_inputs(losses, accuracy, chance=chance, n_parameters=2, labels=labels)
+    if losses.ndim != 2:
+        raise ScalingDataError(f"FLP-M takes a 2-d array of losses (runs x validation sets), got {losses.shape}.")
+    if len(hidden_layer_sizes) != 2:
+        raise ValueError(f"FLP-M has two hidden layers, got hidden_layer_sizes={hidden_layer_sizes}.")
+    network = MLPRegressor(
+        hidden_layer_sizes=hidden_layer_sizes, solver="lbfgs", max_iter=5000,
+        random_state=random_state,
+    )
+    model = TransformedTargetRegressor(
+        regressor=make_pipeline(StandardScaler(), network), transformer=StandardScaler()
+    )
+    # Matrices of a few dozen rows: multi-threaded BLAS only adds synchronisation (tens of
+    # times slower on a busy machine), so the training runs on one BLAS thread.
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(losses, accuracy)
+    return FlpMFit(
+        model=model, n_points=len(accuracy),
+        rmse_points=_rmse_points(model.predict(losses), accuracy),
+    )
