@@ -118,9 +118,21 @@ def backtest(
     pandas.DataFrame
         As :func:`backtest_split`, with ``split`` = ``"C <= {compute_cut:.0e}"`` and an
         extra column ``compute_cut``.
+
+    Raises
+    ------
+    ScalingDataError
+        If any compute is NaN: such a row would be neither fitted nor held out.
     """
     if compute_column not in frame.columns:
         raise ValueError(f"Backtest frame lacks required columns: {[compute_column]}.")
+    no_compute = frame[compute_column].isna()
+    if no_compute.any():
+        runs = sorted(frame.loc[no_compute, "run"].unique())
+        raise ScalingDataError(
+            f"NaN {compute_column} for run {runs}: such rows are neither fitted nor held "
+            "out; drop them explicitly."
+        )
     result = backtest_split(
         frame, fit, held_out=frame[compute_column] > compute_cut,
         split=f"C <= {compute_cut:.0e}", sort_column=compute_column,

@@ -22,7 +22,7 @@ parametrised for conditioning as
 with :math:`C_{\\mathrm{ref}}` = :data:`~scalelib.normalise.REFERENCE_COMPUTE` and
 :math:`b_{\\mathrm{ref}} = b\\, C_{\\mathrm{ref}}^{-c_0}`, within the bounds
 ``a >= 0``, ``0 <= c0 <= 5``, ``0 <= c0 + c1 <= 5`` (both slopes non-negative, so
-the predicted accuracy never falls with compute), ``f1`` in [0.01, 10] and the break
+the predicted accuracy never falls with compute), ``f1`` in [0.1, 10] and the break
 within one decade of the fitted compute range (a break further out cannot be
 located by the data).
 """
@@ -39,6 +39,7 @@ from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, law_forecaster
 from scalelib.normalise import (
+    LOG_AMPLITUDE_BOUND,
     REFERENCE_COMPUTE,
     accuracy_from_neg_log_q,
     fit_huber_from_starts,
@@ -48,22 +49,41 @@ from scalelib.normalise import (
     validate_law_inputs,
 )
 
+__all__ = [
+    "N_PARAMETERS",
+    "FLOOR_START_FRACTIONS",
+    "SLOPE_STARTS",
+    "BREAK_START_QUANTILES",
+    "SHARPNESS_STARTS",
+    "SHARPNESS_BOUNDS",
+    "MAX_SLOPE",
+    "BNSLFit",
+    "bnsl_neg_log_q",
+    "bnsl_log_residuals",
+    "bnsl_log_residuals_jacobian",
+    "bnsl_bounds",
+    "fit_bnsl",
+    "bnsl_forecaster",
+]
+
 N_PARAMETERS = 6
 
 FLOOR_START_FRACTIONS = (0.0, 0.5)
 """Starting floors a, as fractions of the smallest observed ``-log Q``."""
 
-SLOPE_STARTS = ((0.0, 0.5), (0.1, 1.5), (0.5, 0.1))
-"""Starting (slope below the break, slope above it), i.e. ``(c0, c0 + c1)``."""
+SLOPE_STARTS = ((0.0, 0.5), (0.5, 0.1))
+"""Starting (slope below the break, slope above it), i.e. ``(c0, c0 + c1)``: a
+steepening and a flattening break."""
 
-BREAK_START_QUANTILES = (0.25, 0.5, 0.75)
+BREAK_START_QUANTILES = (0.1, 0.35, 0.65, 0.9)
 """Starting breaks d1, as quantiles of the fitted log compute."""
 
-SHARPNESS_STARTS = (0.1, 1.0)
-"""Starting f1."""
+SHARPNESS_STARTS = (0.1, 0.3)
+"""Starting f1: a sharp and a gradual bend."""
 
-SHARPNESS_BOUNDS = (0.01, 10.0)
-"""Bounds on f1."""
+SHARPNESS_BOUNDS = (0.1, 10.0)
+"""Bounds on f1. Below 0.1 the bend is narrower than the spacing of the runs (a
+kink): the data cannot tell such breaks apart, and the fit would creep towards f1 = 0."""
 
 MAX_SLOPE = 5.0
 """Upper bound on both slopes; it only keeps the power law finite on a flat benchmark."""
@@ -152,10 +172,18 @@ def bnsl_log_residuals_jacobian(
 
 
 def bnsl_bounds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of the fitted parameters; the break lies within a decade of the range of ``x``."""
+    """Bounds of the fitted parameters; the break lies within a decade of the range of ``x``.
+
+    ``|log b_ref| <= LOG_AMPLITUDE_BOUND`` only keeps trial steps finite.
+    """
     decade = np.log(10.0)
-    lower = [0.0, -np.inf, 0.0, 0.0, x.min() - decade, np.log(SHARPNESS_BOUNDS[0])]
-    upper = [np.inf, np.inf, MAX_SLOPE, MAX_SLOPE, x.max() + decade, np.log(SHARPNESS_BOUNDS[1])]
+    lower = [
+        0.0, -LOG_AMPLITUDE_BOUND, 0.0, 0.0, x.min() - decade, np.log(SHARPNESS_BOUNDS[0])
+    ]
+    upper = [
+        np.inf, LOG_AMPLITUDE_BOUND, MAX_SLOPE, MAX_SLOPE, x.max() + decade,
+        np.log(SHARPNESS_BOUNDS[1]),
+    ]
     return np.array(lower), np.array(upper)
 
 
@@ -185,8 +213,10 @@ def fit_bnsl(
     Minimises the Huber loss (delta = 1e-3) of ``log y_BNSL(C) - log(-log Q)`` with
     ``scipy.optimize.least_squares`` (analytic Jacobian) from each of the
     deterministic starts of the grid ``FLOOR_START_FRACTIONS x SLOPE_STARTS x
-    BREAK_START_QUANTILES x SHARPNESS_STARTS``, keeping the lowest loss. Parameters
-    and bounds are described in the module docstring.
+    BREAK_START_QUANTILES x SHARPNESS_STARTS`` (32 starts), keeping the lowest loss;
+    each start is solved by continuation in the loss (see
+    :func:`scalelib.normalise.fit_huber_from_starts`). Parameters and bounds are
+    described in the module docstring.
 
     Parameters
     ----------

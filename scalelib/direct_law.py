@@ -24,7 +24,7 @@ import lmfit
 import numpy as np
 from numpy.typing import ArrayLike
 
-from scalelib.backtest import Fitter, law_forecaster
+from scalelib.backtest import Fitter, evaluation_noise_points, law_forecaster
 from scalelib.normalise import (
     ScalingDataError,
     accuracy_from_neg_log_q,
@@ -34,6 +34,15 @@ from scalelib.normalise import (
     uncentre_amplitude,
     validate_law_inputs,
 )
+
+__all__ = [
+    "N_PARAMETERS",
+    "Method",
+    "DirectLawFit",
+    "direct_law_neg_log_q",
+    "fit_direct_law",
+    "direct_law_forecaster",
+]
 
 N_PARAMETERS = 2
 
@@ -92,11 +101,9 @@ def direct_law_neg_log_q(compute: ArrayLike, log_A: float, alpha: float) -> np.n
     return np.exp(log_A - alpha * np.log(np.asarray(compute, dtype=float)))
 
 
-def _accuracy_model(
-    log_compute_offset: np.ndarray, log_A_ref: float, alpha: float, chance: float
-) -> np.ndarray:
-    """Eq. 2 in accuracy space, centred: ``chance + (1 - chance) exp(-A_ref (C/C_ref)^(-alpha))``."""
-    return accuracy_from_neg_log_q(np.exp(log_A_ref - alpha * log_compute_offset), chance)
+def _accuracy_model(x: np.ndarray, log_A_ref: float, alpha: float, chance: float) -> np.ndarray:
+    """Eq. 2 in accuracy space on ``x = log(C / C_ref)``: ``chance + (1 - chance) exp(-A_ref e^(-alpha x))``."""
+    return accuracy_from_neg_log_q(np.exp(log_A_ref - alpha * x), chance)
 
 
 def _fit_line(x: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,11 +115,18 @@ def _fit_line(x: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _binomial_weights(accuracy: np.ndarray, n_items: ArrayLike) -> np.ndarray:
-    """Weights ``1 / sqrt(p (1 - p) / n)``, the inverse binomial standard error of each accuracy."""
-    n_items = np.broadcast_to(np.asarray(n_items, dtype=float), accuracy.shape)
+    """Weights ``1 / sqrt(p (1 - p) / n)``: the inverse binomial standard error of each accuracy.
+
+    The error itself is :func:`scalelib.backtest.evaluation_noise_points` (in points).
+    """
+    n_items = np.asarray(n_items, dtype=float)
+    if n_items.ndim > 0 and n_items.shape != accuracy.shape:
+        raise ScalingDataError(
+            f"Mismatched lengths: {n_items.size} n_items for {accuracy.size} accuracies."
+        )
     if np.isnan(n_items).any() or (n_items <= 0).any():
         raise ScalingDataError("n_items must be positive and not NaN for every point.")
-    return 1.0 / np.sqrt(accuracy * (1.0 - accuracy) / n_items)
+    return 100.0 / evaluation_noise_points(accuracy, n_items)
 
 
 def fit_direct_law(
@@ -170,12 +184,10 @@ def fit_direct_law(
         if n_items is not None:
             raise ValueError("n_items weights are only used by method='accuracy_space'.")
     elif method == "accuracy_space":
-        model = lmfit.Model(_accuracy_model, independent_vars=["log_compute_offset", "chance"])
+        model = lmfit.Model(_accuracy_model, independent_vars=["x", "chance"])
         parameters = model.make_params(log_A_ref=log_A_ref, alpha=alpha)
         weights = None if n_items is None else _binomial_weights(accuracy, n_items)
-        lmfit_result = model.fit(
-            accuracy, parameters, log_compute_offset=x, chance=chance, weights=weights
-        )
+        lmfit_result = model.fit(accuracy, parameters, x=x, chance=chance, weights=weights)
         log_A_ref = lmfit_result.params["log_A_ref"].value
         alpha = lmfit_result.params["alpha"].value
         if lmfit_result.covar is None:

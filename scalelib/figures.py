@@ -15,9 +15,16 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from scalelib.benchmark_info import BENCHMARKS
+from scalelib.normalise import neg_log_q
 from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, small_multiples, tpr_colour
 
-__all__ = ["plot_run_grid", "plot_scores_vs_compute", "plot_losses_vs_compute", "plot_forecasts"]
+__all__ = [
+    "plot_run_grid",
+    "plot_scores_vs_compute",
+    "plot_losses_vs_compute",
+    "plot_forecasts",
+    "plot_raw_and_transformed",
+]
 
 _VALIDATION_LABELS = {"c4": "C4", "dclm": "DCLM", "fineweb": "FineWeb"}
 
@@ -162,5 +169,25 @@ def plot_forecasts(
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
     figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles))
+    figure.suptitle(title)
+    return figure
+
+
+def plot_raw_and_transformed(frame: pd.DataFrame, *, title: str) -> Figure:
+    """Raw accuracy and ``log(-log Q)`` against compute, side by side, one colour per benchmark.
+
+    Points at or below chance (where ``-log Q`` is undefined) appear only on the left.
+    """
+    figure, (raw_ax, transformed_ax) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    for name, rows in frame.groupby("benchmark", sort=False):
+        label = BENCHMARKS[name].label
+        (line,) = raw_ax.plot(rows["flops"], rows["value"], "o", label=label)
+        above = rows[rows["value"] > rows["chance"]]
+        transformed_ax.plot(above["flops"], np.log(neg_log_q(above["value"], above["chance"].iloc[0])), "o",
+                            color=line.get_color(), label=label)
+    raw_ax.set(xscale="log", xlabel=COMPUTE_LABEL, ylabel="raw accuracy", title="Raw accuracy")
+    transformed_ax.set(xscale="log", xlabel=COMPUTE_LABEL, ylabel="log(-log Q)",
+                       title="Chance-normalised, log(-log Q)")
+    transformed_ax.legend()
     figure.suptitle(title)
     return figure

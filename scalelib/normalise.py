@@ -31,11 +31,37 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult, least_squares
 
+__all__ = [
+    "REFERENCE_COMPUTE",
+    "HUBER_DELTA",
+    "LOG_AMPLITUDE_BOUND",
+    "HUBER_CONTINUATION",
+    "STAGE_TOLERANCE",
+    "FINAL_STAGE_TOLERANCE",
+    "ScalingDataError",
+    "chance_normalise",
+    "chance_denormalise",
+    "neg_log_q",
+    "accuracy_from_neg_log_q",
+    "log_compute_offset",
+    "validate_law_inputs",
+    "drop_at_or_below_chance",
+    "huber_loss",
+    "huber_loss_gradient",
+    "fit_huber_from_starts",
+    "covariance_from_jacobian",
+    "uncentre_amplitude",
+]
+
 REFERENCE_COMPUTE = 1e21
 """Compute (FLOPs) at which amplitudes are fitted: ``x = log(C / REFERENCE_COMPUTE)``."""
 
 HUBER_DELTA = 1e-3
 """Huber threshold on log residuals used by the paper's robust fits."""
+
+LOG_AMPLITUDE_BOUND = 100.0
+"""Bound on ``|log amplitude at REFERENCE_COMPUTE|`` in the robust fits: far wider than any
+curve through data at 1e18-1e23 FLOPs needs, it keeps ``exp`` finite in trial steps."""
 
 
 class ScalingDataError(ValueError):
@@ -203,6 +229,13 @@ def huber_loss_gradient(
 HUBER_CONTINUATION = (None, 1e-2, HUBER_DELTA)
 """Losses each start is solved with in turn: plain least squares, Huber 1e-2, Huber 1e-3."""
 
+STAGE_TOLERANCE = 1e-8
+"""``ftol``, ``xtol`` and ``gtol`` of least_squares in the first stages (its defaults)."""
+
+FINAL_STAGE_TOLERANCE = 1e-10
+"""The same in the last stage, whose loss is reported: without it, fits with a parameter
+at a bound can stop a few 1e-6 (relative) above the minimum."""
+
 
 def fit_huber_from_starts(
     residuals: Callable[[np.ndarray], np.ndarray],
@@ -215,15 +248,16 @@ def fit_huber_from_starts(
     At delta = 1e-3 the Huber loss of typical log residuals (~1e-2) is almost an L1
     loss, on which ``scipy.optimize.least_squares`` creeps. So each start is solved by
     continuation (:data:`HUBER_CONTINUATION`): first by plain least squares, then with
-    ``loss="huber", f_scale=1e-2`` from there, then with ``f_scale=HUBER_DELTA``, all
-    within ``bounds``. The final result with the lowest cost (= Huber loss at
-    ``HUBER_DELTA``) is returned, with ``n_starts`` added. Starts must be given in a
-    fixed order so that the fit is deterministic.
+    ``loss="huber", f_scale=1e-2`` from there, then with ``f_scale=HUBER_DELTA`` and
+    tighter tolerances, all within ``bounds``. The final result with the lowest cost
+    (= Huber loss at ``HUBER_DELTA``) is returned, with ``n_starts`` added. Starts must
+    be given in a fixed order so that the fit is deterministic.
     """
     best = None
     for start in starts:
         parameters = np.clip(start, bounds[0], bounds[1])
         for delta in HUBER_CONTINUATION:
+            tolerance = FINAL_STAGE_TOLERANCE if delta == HUBER_DELTA else STAGE_TOLERANCE
             result = least_squares(
                 residuals,
                 parameters,
@@ -231,6 +265,9 @@ def fit_huber_from_starts(
                 bounds=bounds,
                 loss="linear" if delta is None else "huber",
                 f_scale=1.0 if delta is None else delta,
+                ftol=tolerance,
+                xtol=tolerance,
+                gtol=tolerance,
             )
             parameters = result.x
         if best is None or result.cost < best.cost:

@@ -26,6 +26,7 @@ from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, law_forecaster
 from scalelib.normalise import (
+    LOG_AMPLITUDE_BOUND,
     accuracy_from_neg_log_q,
     covariance_from_jacobian,
     fit_huber_from_starts,
@@ -35,6 +36,20 @@ from scalelib.normalise import (
     uncentre_amplitude,
     validate_law_inputs,
 )
+
+__all__ = [
+    "N_PARAMETERS",
+    "ALPHA_STARTS",
+    "FLOOR_START_FRACTIONS",
+    "ALPHA_BOUNDS",
+    "SaturatingLawFit",
+    "saturating_neg_log_q",
+    "saturating_log_residuals",
+    "saturating_log_residuals_jacobian",
+    "saturating_bounds",
+    "fit_saturating_law",
+    "saturating_forecaster",
+]
 
 N_PARAMETERS = 3
 
@@ -119,10 +134,13 @@ def saturating_log_residuals_jacobian(
 
 
 def saturating_bounds() -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of ``(log A_ref, alpha, E)``: alpha within ``ALPHA_BOUNDS``, ``E >= 0``."""
+    """Bounds of ``(log A_ref, alpha, E)``: alpha within ``ALPHA_BOUNDS``, ``E >= 0``.
+
+    ``|log A_ref| <= LOG_AMPLITUDE_BOUND`` only keeps trial steps finite.
+    """
     return (
-        np.array([-np.inf, ALPHA_BOUNDS[0], 0.0]),
-        np.array([np.inf, ALPHA_BOUNDS[1], np.inf]),
+        np.array([-LOG_AMPLITUDE_BOUND, ALPHA_BOUNDS[0], 0.0]),
+        np.array([LOG_AMPLITUDE_BOUND, ALPHA_BOUNDS[1], np.inf]),
     )
 
 
@@ -148,12 +166,16 @@ def fit_saturating_law(
     Minimises the Huber loss (delta = 1e-3) of the log residuals
     ``log(A C^(-alpha) + E) - log(-log Q)`` with ``scipy.optimize.least_squares`` from
     a deterministic grid of ``len(ALPHA_STARTS) * len(FLOOR_START_FRACTIONS)`` starts
-    (bounds: ``0 <= alpha <= 5``, ``E >= 0``), keeping the lowest loss.
+    (bounds: ``0 <= alpha <= 5``, ``E >= 0``), keeping the lowest loss; each start is
+    solved by continuation in the loss (see
+    :func:`scalelib.normalise.fit_huber_from_starts`).
 
     Standard errors come from the Jacobian J of the log residuals at the optimum,
     ``cov = s^2 (J^T J)^{-1}``, as for ordinary least squares. They are approximate:
     they ignore the Huber weighting, and they are unreliable when a parameter sits
-    at or near its bound (``E = 0`` especially); cross-check with a bootstrap.
+    at or near its bound (``E = 0`` especially); cross-check with a bootstrap. They
+    are NaN when the data do not determine every parameter (J of rank < 3, e.g. at
+    ``alpha = 0``, where A and E are confounded).
 
     Parameters
     ----------

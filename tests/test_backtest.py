@@ -194,5 +194,9 @@ def test_law_forecaster_passes_n_items_and_options():
 def test_misuse_is_refused():
     with pytest.raises(ValueError, match=r"lacks required columns: \['chance'\]"):
         backtest(synthetic_frame().drop(columns="chance"), recording_fitter({}), compute_cut=CUT)
+    no_compute = synthetic_frame()
+    no_compute.loc[3, "flops"] = np.nan
+    with pytest.raises(ValueError, match=r"NaN flops for run \['run3'\]"):
+        backtest(no_compute, recording_fitter({}), compute_cut=CUT)
     with pytest.raises(ValueError, match="returned shape"):
         backtest(synthetic_frame(), lambda rows: (lambda held_out: np.zeros(2)), compute_cut=CUT)

@@ -92,6 +92,8 @@ def test_bad_arguments_are_refused():
         fit_direct_law(COMPUTE, accuracy, chance=CHANCE, method="newton")
     with pytest.raises(ScalingDataError, match="n_items must be positive"):
         fit_direct_law(COMPUTE, accuracy, chance=CHANCE, method="accuracy_space", n_items=0)
+    with pytest.raises(ScalingDataError, match="Mismatched lengths: 3 n_items for 12 accuracies"):
+        fit_direct_law(COMPUTE, accuracy, chance=CHANCE, method="accuracy_space", n_items=[100] * 3)
     with pytest.raises(ScalingDataError, match="needs at least 2 points"):
         fit_direct_law(COMPUTE[:1], accuracy[:1], chance=CHANCE)
     below = accuracy.copy()
