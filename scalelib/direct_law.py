@@ -211,7 +211,10 @@ def fit_direct_law(
         chance=chance,
         method=method,
         n_points=len(compute),
-        r_squared=float(1.0 - np.sum((target - fitted_target) ** 2) / total_variation),
+        r_squared=(
+            float(1.0 - np.sum((target - fitted_target) ** 2) / total_variation)
+            if total_variation > 0 else float("nan")  # every accuracy equal: R^2 undefined
+        ),
         rmse_points=float(100.0 * np.sqrt(np.mean((fitted_accuracy - accuracy) ** 2))),
         lmfit_result=lmfit_result,
     )

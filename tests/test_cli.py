@@ -1,0 +1,209 @@
+"""Tests of the command line ``python -m scalelib`` (scalelib.cli) and its example file."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalelib import data
+from scalelib.cli import CommandLineError, RunsFileError, check_fittable, main, read_runs
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "data" / "example_runs.csv"
+
+
+def run_cli(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scalelib", *arguments], cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+
+
+def write(tmp_path: Path, text: str, name: str = "runs.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def synthetic_runs(n_runs: int = 8, *, benchmarks=("task_a", "task_b")) -> pd.DataFrame:
+    """A synthetic runs table (a smooth Eq. 2 curve per benchmark, chance 0.25)."""
+    compute = np.logspace(18, 21, n_runs)
+    rows = []
+    for offset, benchmark in enumerate(benchmarks):
+        accuracy = 0.25 + 0.75 * np.exp(-(700.0 + 100 * offset) * compute**-0.15)
+        rows += [{"run": f"run{i}", "benchmark": benchmark, "flops": c, "accuracy": a, "chance": 0.25}
+                 for i, (c, a) in enumerate(zip(compute, accuracy))]
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the example file
+
+
+def test_example_file_is_cut_verbatim_from_the_released_runs():
+    example = pd.read_csv(EXAMPLE)
+    released = data.accuracy_frame("dclm", tpr=20, benchmarks=example["benchmark"].unique()).set_index(
+        ["run", "benchmark"]
+    )
+    matched = released.loc[list(zip(example["run"], example["benchmark"]))]
+    np.testing.assert_array_equal(example["accuracy"].to_numpy(), matched["value"].to_numpy())
+    np.testing.assert_array_equal(example["params"].to_numpy(), matched["params"].to_numpy())
+    np.testing.assert_array_equal(example["tokens"].to_numpy(), matched["tokens"].to_numpy())
+    np.testing.assert_array_equal(example["chance"].to_numpy(), matched["chance"].to_numpy())
+    assert len(example) == len(released)  # every tpr-20 run of these benchmarks
+
+
+def test_cli_on_the_example_file(tmp_path):
+    figure = tmp_path / "forecast.png"
+    result = run_cli(str(EXAMPLE), "--target-flops", "1e23", "--cut", "1e21", "--figure", str(figure))
+    assert result.returncode == 0, result.stderr
+    assert "Backtest: fitted on C <= 1e+21 FLOPs" in result.stdout
+    assert "Forecast at the target compute" in result.stdout
+    forecast_lines = [line for line in result.stdout.splitlines() if "1e+23" in line]
+    assert len(forecast_lines) == 5  # one per benchmark
+    assert "Dropped" in result.stdout  # MMLU's runs at chance
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("benchmark,accuracy\nhellaswag,0.5\n", "No compute given"),
+        ("benchmark,accuracy,flops\nhellaswag,1.5,1e20\nhellaswag,0.5,1e21\n", "Accuracy must be a fraction in"),
+    ],
+)
+def test_cli_on_malformed_files_prints_one_line_and_exits_2(tmp_path, text, message):
+    result = run_cli(str(write(tmp_path, text)))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_read_runs_derives_compute_and_defaults(tmp_path):
+    tokens = write(tmp_path, "benchmark,accuracy,params,tokens\nhellaswag,0.5,1e8,2e9\nhellaswag,0.6,2e8,4e9\n",
+                   "t.csv")
+    frame = read_runs(tokens)
+    assert frame["flops"].tolist() == [6 * 1e8 * 2e9, 6 * 2e8 * 4e9]
+    assert frame["chance"].tolist() == [0.25, 0.25] and frame["n_items"].tolist() == [10042, 10042]
+    assert frame["run"].tolist() == ["line 2", "line 3"]
+    ratio = write(tmp_path, " benchmark , accuracy , params , tpr\nhellaswag, 0.5, 1e8, 20\n", "r.csv")
+    frame = read_runs(ratio)
+    assert frame["tokens"].tolist() == [2e9] and frame["flops"].tolist() == [6 * 1e8 * 2e9]
+    flops = write(tmp_path, "benchmark,accuracy,flops,params,tokens,chance\nt,0.5,1e20,1,1,0\n", "f.csv")
+    frame = read_runs(flops)
+    assert frame["flops"].tolist() == [1e20] and frame.attrs["compute_source"] == "flops column"
+
+
+def test_check_fittable_drops_runs_at_chance_and_keeps_the_rest():
+    frame = synthetic_runs().assign(value=lambda f: f["accuracy"]).drop(columns="accuracy")
+    frame.loc[0, "value"] = 0.25
+    kept, dropped = check_fittable(frame, "direct")
+    assert len(dropped) == 1 and len(kept) == len(frame) - 1
+
+
+def test_main_prints_the_forecast_for_synthetic_runs(tmp_path, capsys):
+    path = tmp_path / "runs.csv"
+    synthetic_runs().to_csv(path, index=False)
+    assert main([str(path), "--target-flops", "1e22", "--level", "0.8"]) == 0
+    output = capsys.readouterr().out
+    assert "80% prediction intervals" in output and "task_a" in output and "task_b" in output
+
+
+BAD_FILES = [
+    ("", "is empty"),
+    ("benchmark,accuracy,flops\n", "header but no data rows"),
+    ("benchmark,flops\nt,1e20\n", r"Missing column\(s\) \['accuracy'\]"),
+    ("accuracy,flops\n0.5,1e20\n", r"Missing column\(s\) \['benchmark'\]"),
+    ("benchmark,accuracy,accuracy,flops\nt,0.5,0.5,1e20\n", "appear more than once"),
+    ("benchmark,accuracy,flops\nt,0.5,1e20,7\n", "the header has 3 fields, but line 2 has 4"),
+    ("benchmark,accuracy,flops\nt,0.5\n", "the header has 3 fields, but line 2 has 2"),
+    ("benchmark,accuracy,flops,chance\nt,abc,1e20,0\n",
+     "Column 'accuracy' must hold finite numbers; got line 2 \\('abc'\\)"),
+    ("benchmark,accuracy,flops,chance\nt,0.5,lots,0\n", "Column 'flops' must hold finite numbers"),
+    ("benchmark,accuracy,flops,chance\nt,0.5,inf,0\n", "Column 'flops' must hold finite numbers"),
+    ("benchmark,accuracy,flops,chance\nt,,1e20,0\n", "Column 'accuracy' has empty cells at line 2"),
+    ("benchmark,accuracy,flops,chance\n,0.5,1e20,0\n", "Column 'benchmark' has empty cells"),
+    ("benchmark,accuracy,flops,chance\nt,65.2,1e20,0\n", r"fraction in \[0, 1\] \(not a percentage\)"),
+    ("benchmark,accuracy,flops,chance\nt,-0.1,1e20,0\n", r"fraction in \[0, 1\]"),
+    ("benchmark,accuracy,flops,chance\nt,1.0,1e20,0\n", "Accuracy 1 cannot be fitted"),
+    ("benchmark,accuracy,flops,chance\nt,0.5,-1e20,0\n", "Column 'flops' must be positive"),
+    ("benchmark,accuracy,params,tokens,chance\nt,0.5,0,1e9,0\n", "Column 'params' must be positive"),
+    ("benchmark,accuracy,params,tpr,chance\nt,0.5,1e8,-20,0\n", "Column 'tpr' must be positive"),
+    ("benchmark,accuracy,flops,chance\nt,0.5,1e20,1.0\n", r"Chance must lie in \[0, 1\)"),
+    ("benchmark,accuracy,flops,chance\nt,0.5,1e20,0\nt,0.6,1e21,0.25\n", "several chance levels"),
+    ("benchmark,accuracy,flops\nmy_task,0.5,1e20\n", "No 'chance' column"),
+    ("benchmark,accuracy,flops,chance,n_items\nt,0.5,1e20,0,10.5\n", "'n_items' must hold whole numbers"),
+    ("benchmark,accuracy,flops,chance,run\nt,0.5,1e20,0,a\nt,0.6,1e21,0,a\n", "appear twice for the same benchmark"),
+    ("benchmark,accuracy,flops,chance,run\nt,0.5,1e20,0,\n", "Column 'run' has empty cells"),
+]
+
+
+@pytest.mark.parametrize(("text", "match"), BAD_FILES)
+def test_each_malformed_file_has_its_own_error(tmp_path, text, match):
+    with pytest.raises(RunsFileError, match=match):
+        read_runs(write(tmp_path, text))
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(RunsFileError, match="no such file"):
+        read_runs(tmp_path / "absent.csv")
+
+
+def test_a_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(RunsFileError, match="is a directory"):
+        read_runs(tmp_path)
+
+
+def test_a_binary_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_bytes(b"benchmark,accuracy\n\xff\xfe\x00\x81,0.5\n")
+    with pytest.raises(RunsFileError, match="not a UTF-8 text file"):
+        read_runs(path)
+
+
+@pytest.mark.parametrize(
+    ("frame", "law", "error", "match"),
+    [
+        (synthetic_runs(), "chinchilla", CommandLineError, "Unknown law 'chinchilla'"),
+        (synthetic_runs().assign(flops=1e20), "direct", RunsFileError, "every run has the same compute"),
+        (synthetic_runs(n_runs=2), "direct", RunsFileError,
+         "2 run\\(s\\) above chance, but the direct law needs at least 3"),
+        (synthetic_runs(n_runs=5), "bnsl", RunsFileError, "the bnsl law needs at least 7"),
+    ],
+)
+def test_unfittable_benchmarks_are_refused(frame, law, error, match):
+    frame = frame.rename(columns={"accuracy": "value"})
+    with pytest.raises(error, match=match):
+        check_fittable(frame, law)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        (["--law", "chinchilla"], "invalid choice: 'chinchilla'"),
+        (["--level", "1.5"], "expected a level between 0 and 1"),
+        (["--target-flops", "0"], "expected a positive number"),
+        (["--cut", "abc"], "expected a number"),
+        (["--cut", "1e30"], "holds out no run"),
+        (["--resamples", "0"], "expected a whole number >= 1, got '0'"),
+        (["--seed", "-3"], "expected a whole number >= 0"),
+        (["--resamples", "many"], "expected a whole number, got 'many'"),
+        (["--benchmark", "nonexistent"], "not in the file"),
+        (["--interval", "analytic", "--law", "saturating"], "analytic interval exists for the direct law only"),
+        (["--figure", "/nonexistent-folder/forecast.png"], "folder /nonexistent-folder does not exist"),
+        (["--figure", "forecast.unknown-format"], "Cannot save the figure"),
+    ],
+)
+def test_bad_arguments_print_one_line_and_return_2(tmp_path, capsys, arguments, match):
+    path = tmp_path / "runs.csv"
+    synthetic_runs().to_csv(path, index=False)
+    assert main([str(path), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1
+    assert re.search(match, error), error

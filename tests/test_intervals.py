@@ -1,0 +1,328 @@
+"""Tests of scalelib.intervals on synthetic data (generated here, fixed seeds)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from scalelib.direct_law import direct_law_forecaster, direct_law_neg_log_q
+from scalelib.intervals import (
+    DRIFT_DEGREES_OF_FREEDOM,
+    PredictionInterval,
+    backtest_intervals,
+    backtest_split_intervals,
+    bootstrap_interval_fitter,
+    bootstrap_predictions,
+    direct_law_bootstrap,
+    direct_law_interval,
+    estimate_drift_rate,
+    forecast_interval,
+    law_interval_fitter,
+    pass_at_k_law_interval,
+    resample_runs,
+    summarise_intervals,
+    transformed,
+    untransformed,
+)
+from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
+from scalelib.pass_at_k import pass_at_k_forecaster, pass_at_k_law_log_neg_log_q
+
+CHANCE = 0.25
+COMPUTE = np.logspace(18, 21, 16)
+TARGETS = np.array([3e21, 1e22, 1e23])
+
+
+def synthetic_accuracy(compute, *, noise=0.03, curvature=0.0, seed=0):
+    """Synthetic Eq. 2 accuracies (A = 750, alpha = 0.15) with Gaussian noise in log(-log Q).
+
+    ``curvature`` bends the law: ``log(-log Q)`` gains ``curvature * log(C / 1e18)^2``.
+    """
+    log_neg_log_q = np.log(direct_law_neg_log_q(compute, np.log(750.0), 0.15))
+    log_neg_log_q = log_neg_log_q + curvature * np.log(np.asarray(compute) / 1e18) ** 2
+    log_neg_log_q = log_neg_log_q + np.random.default_rng(seed).normal(0.0, noise, len(compute))
+    return accuracy_from_neg_log_q(np.exp(log_neg_log_q), CHANCE)
+
+
+def synthetic_frame(compute=COMPUTE, **options):
+    """One synthetic benchmark as a backtest frame."""
+    return pd.DataFrame({
+        "run": [f"run{i}" for i in range(len(compute))],
+        "benchmark": "synthetic",
+        "flops": compute,
+        "value": synthetic_accuracy(compute, **options),
+        "chance": CHANCE,
+        "n_items": 2000,
+    })
+
+
+def textbook_interval(compute, accuracy, at_compute, level, *, prediction=True):
+    """The OLS interval of y = log(-log Q) on x = log C, from the textbook formula."""
+    x, y = np.log(compute), transformed(accuracy, CHANCE)
+    n = len(x)
+    slope, intercept = np.polyfit(x, y, 1)
+    s = np.sqrt(np.sum((y - intercept - slope * x) ** 2) / (n - 2))
+    x0 = np.log(at_compute)
+    leverage = 1 / n + (x0 - x.mean()) ** 2 / np.sum((x - x.mean()) ** 2)
+    half = stats.t.ppf((1 + level) / 2, n - 2) * s * np.sqrt(leverage + (1.0 if prediction else 0.0))
+    centre = intercept + slope * x0
+    return untransformed(centre, CHANCE), untransformed(centre + half, CHANCE), untransformed(centre - half, CHANCE)
+
+
+# --------------------------------------------------------------------------- analytic
+
+
+@pytest.mark.parametrize("band", ["prediction", "confidence"])
+def test_direct_law_interval_equals_the_textbook_ols_interval(band):
+    accuracy = synthetic_accuracy(COMPUTE)
+    interval = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=TARGETS, level=0.9, band=band)
+    predicted, lower, upper = textbook_interval(COMPUTE, accuracy, TARGETS, 0.9, prediction=band == "prediction")
+    np.testing.assert_allclose(interval.predicted, predicted, rtol=1e-10)
+    np.testing.assert_allclose(interval.lower, lower, rtol=1e-9)
+    np.testing.assert_allclose(interval.upper, upper, rtol=1e-9)
+    assert interval.level == 0.9 and interval.method == f"analytic, {band}"
+
+
+def test_prediction_interval_contains_the_confidence_band():
+    accuracy = synthetic_accuracy(COMPUTE)
+    prediction = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=TARGETS)
+    confidence = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=TARGETS, band="confidence")
+    assert np.all(prediction.lower < confidence.lower) and np.all(confidence.upper < prediction.upper)
+    assert np.all(confidence.lower < confidence.predicted) and np.all(confidence.predicted < confidence.upper)
+
+
+def test_drift_adds_in_quadrature_beyond_the_fitted_runs_only():
+    accuracy = synthetic_accuracy(COMPUTE)
+    at = np.array([1e19, COMPUTE.max(), 1e22])
+    plain = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=at)
+    drifting = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=at, drift_rate=0.05)
+    np.testing.assert_allclose(drifting.lower[:2], plain.lower[:2], rtol=1e-12)  # inside the fitted range
+    centre = transformed(plain.predicted[2], CHANCE)
+    plain_half = transformed(plain.lower[2], CHANCE) - centre
+    drift = 0.05 * np.log(1e22 / COMPUTE.max())
+    expected_half = np.sqrt(plain_half**2 + (stats.t.ppf(0.95, DRIFT_DEGREES_OF_FREEDOM) * drift) ** 2)
+    assert transformed(drifting.lower[2], CHANCE) - centre == pytest.approx(expected_half, rel=1e-9)
+
+
+def test_uncalibrated_interval_covers_its_level_when_the_law_is_exact():
+    """Over repeated synthetic data sets from an exact law, 90% of new runs fall inside."""
+    rng = np.random.default_rng(5)
+    covered = []
+    for seed in range(300):
+        accuracy = synthetic_accuracy(COMPUTE, seed=seed)
+        interval = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=[1e22])
+        new_run = synthetic_accuracy(np.array([1e22]), seed=int(rng.integers(1_000_000)) + 1000)
+        covered.append(interval.lower[0] <= new_run[0] <= interval.upper[0])
+    assert np.mean(covered) == pytest.approx(0.9, abs=0.04)
+
+
+def test_pass_at_k_interval_equals_the_textbook_ols_interval():
+    compute = np.repeat(np.logspace(19, 21, 6), 4)
+    k = np.tile([1.0, 2.0, 4.0, 8.0], 6)
+    noise = np.random.default_rng(3).normal(0, 0.05, len(k))
+    values = np.exp(-np.exp(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002) + noise))
+    interval = pass_at_k_law_interval(compute, k, values, at_compute=[1e22, 1e22], at_k=[1, 16], level=0.8)
+    design = np.column_stack([np.ones_like(k), np.log(compute), np.log(k), np.log(compute) * np.log(k)])
+    y = np.log(-np.log(values))
+    coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+    s2 = np.sum((y - design @ coefficients) ** 2) / (len(y) - 4)
+    at = np.array([[1, np.log(1e22), 0, 0], [1, np.log(1e22), np.log(16), np.log(1e22) * np.log(16)]])
+    leverage = np.einsum("ij,jk,ik->i", at, np.linalg.inv(design.T @ design), at)
+    half = stats.t.ppf(0.9, len(y) - 4) * np.sqrt(s2 * (1 + leverage))
+    centre = at @ coefficients
+    np.testing.assert_allclose(interval.lower, np.exp(-np.exp(centre + half)), rtol=1e-8)
+    np.testing.assert_allclose(interval.upper, np.exp(-np.exp(centre - half)), rtol=1e-8)
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def test_resample_runs_is_reproducible_under_its_seed():
+    first = resample_runs(10, n_resamples=50, seed=7)
+    assert first.shape == (50, 10) and first.min() >= 0 and first.max() <= 9
+    np.testing.assert_array_equal(first, resample_runs(10, n_resamples=50, seed=7))
+    assert not np.array_equal(first, resample_runs(10, n_resamples=50, seed=8))
+
+
+def test_direct_law_bootstrap_is_reproducible_and_matches_the_refit_loop():
+    frame = synthetic_frame()
+    arguments = dict(chance=CHANCE, at_compute=TARGETS, n_resamples=40, seed=3)
+    vectorised = direct_law_bootstrap(frame["flops"], frame["value"], **arguments)
+    np.testing.assert_array_equal(vectorised, direct_law_bootstrap(frame["flops"], frame["value"], **arguments))
+    other_seed = direct_law_bootstrap(frame["flops"], frame["value"], **{**arguments, "seed": 4})
+    assert not np.array_equal(vectorised, other_seed)
+    looped = bootstrap_predictions(
+        frame, pd.DataFrame({"flops": TARGETS}), direct_law_forecaster(), n_resamples=40, seed=3, progress=False
+    )
+    np.testing.assert_allclose(vectorised, transformed(looped, CHANCE), rtol=1e-9)
+
+
+def test_bootstrap_resamples_whole_runs():
+    """pass@k rows of one run (one per k) are drawn together."""
+    rows = pd.DataFrame({
+        "run": np.repeat([f"run{i}" for i in range(8)], 3),
+        "flops": np.repeat(np.logspace(19, 21, 8), 3),
+        "k": np.tile([1, 2, 4], 8),
+        "value": 0.1,
+    })
+    seen = []
+
+    def recording_fitter(training_rows):
+        seen.append(training_rows)
+        return lambda target: np.full(len(target), 0.5)
+
+    bootstrap_predictions(rows, rows.head(2), recording_fitter, n_resamples=5, seed=0, progress=False)
+    for resample in seen:
+        assert len(resample) == 24
+        assert (resample.groupby("run", sort=False).size() % 3 == 0).all()
+        assert (resample.groupby("run")["k"].apply(lambda k: sorted(set(k))) .map(len) == 3).all()
+
+
+@pytest.mark.parametrize("options", [dict(law="direct", interval="bootstrap"),
+                                     dict(law="saturating", interval="bootstrap", n_resamples=10, calibrate=False)])
+def test_bootstrap_interval_fitter_is_reproducible(options):
+    frame = synthetic_frame(noise=0.05)
+    rows = pd.DataFrame({"flops": TARGETS, "n_items": 2000})
+    predict = law_interval_fitter(**options, seed=11, progress=False)(frame)
+    first, again = predict(rows, 0.9), predict(rows, 0.9)
+    other = law_interval_fitter(**options, seed=12, progress=False)(frame)(rows, 0.9)
+    np.testing.assert_array_equal(first.lower, again.lower)
+    np.testing.assert_array_equal(first.upper, again.upper)
+    assert not np.array_equal(first.upper, other.upper)
+    assert np.all(first.lower < first.predicted) and np.all(first.predicted < first.upper)
+    assert np.all(np.diff(first.upper - first.lower) > 0)  # wider further out
+
+
+def test_generic_bootstrap_interval_for_pass_at_k():
+    compute = np.repeat(np.logspace(19, 21.5, 10), 3)
+    k = np.tile([1.0, 4.0, 16.0], 10)
+    noise = np.random.default_rng(2).normal(0, 0.05, len(k))
+    frame = pd.DataFrame({
+        "run": np.repeat([f"run{i}" for i in range(10)], 3), "benchmark": "code", "flops": compute, "k": k,
+        "value": np.exp(-np.exp(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002) + noise)),
+        "chance": 0.0, "n_items": 164,
+    })
+    fit = bootstrap_interval_fitter(pass_at_k_forecaster(), n_resamples=20, progress=False)
+    result = backtest_intervals(frame, fit, compute_cut=1e21)
+    assert (result["status"] == "ok").all() and len(result) == 6  # two runs above the cut, three k each
+    assert (result["lower"] < result["predicted"]).all() and (result["predicted"] < result["upper"]).all()
+
+
+def test_forecast_interval_is_the_fitted_predictor_at_the_given_compute():
+    frame = synthetic_frame()
+    fitter = law_interval_fitter("direct", interval="bootstrap", noise="binomial", n_resamples=30)
+    interval = forecast_interval(fitter, frame, TARGETS, level=0.8)  # binomial noise needs n_items: copied
+    expected = fitter(frame)(pd.DataFrame({"flops": TARGETS, "n_items": 2000}), 0.8)
+    np.testing.assert_array_equal(interval.lower, expected.lower)
+    np.testing.assert_array_equal(interval.upper, expected.upper)
+    assert interval.to_frame(TARGETS).columns.tolist() == ["flops", "predicted", "lower", "upper"]
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def test_drift_rate_is_zero_for_an_exact_law_and_positive_for_a_bent_one():
+    exact = synthetic_frame(noise=0.0)
+    bent = synthetic_frame(noise=0.0, curvature=0.01)
+    assert estimate_drift_rate(exact, direct_law_forecaster(), noise_variance=0.0) == pytest.approx(0.0, abs=1e-9)
+    assert estimate_drift_rate(bent, direct_law_forecaster(), noise_variance=0.0) > 0.05
+
+
+def test_calibration_widens_the_interval_of_a_bent_law_beyond_the_cut():
+    bent = synthetic_frame(compute=np.logspace(18, 22, 24), noise=0.02, curvature=0.01)
+    plain = backtest_intervals(bent, law_interval_fitter(calibrate=False), compute_cut=1e21)
+    calibrated = backtest_intervals(bent, law_interval_fitter(), compute_cut=1e21)
+    assert (calibrated["width_points"] > plain["width_points"]).all()
+    assert calibrated["width_points"].iloc[-1] > 4 * plain["width_points"].iloc[-1]
+    assert plain["covered"].mean() < 0.5 < calibrated["covered"].mean()
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def fixed_interval_fitter(lower, upper):
+    """An interval fitter that ignores the data: predicted 0.5 in [lower, upper]; refuses 'refused'."""
+
+    def fit(training_rows):
+        if (training_rows["benchmark"] == "refused").any():
+            raise ScalingDataError("refused on purpose")
+        return lambda rows, level: PredictionInterval(
+            predicted=np.full(len(rows), 0.5), lower=np.full(len(rows), lower), upper=np.full(len(rows), upper),
+            level=level, method="fixed", drift_rate=0.0,
+        )
+
+    return fit
+
+
+def test_coverage_is_counted_per_benchmark_on_a_constructed_case():
+    frame = pd.DataFrame({
+        "run": [f"r{i}" for i in range(12)],
+        "benchmark": ["a"] * 6 + ["refused"] * 6,
+        "flops": np.tile([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2),
+        "value": [0.5, 0.5, 0.39, 0.4, 0.6, 0.61] + [0.5] * 6,
+        "chance": 0.0,
+    })
+    result = backtest_intervals(frame, fixed_interval_fitter(0.4, 0.6), compute_cut=2.0, level=0.8)
+    a = result[result["benchmark"] == "a"]
+    assert a["covered"].tolist() == [False, True, True, False]  # 0.39 out, 0.4 and 0.6 in (closed), 0.61 out
+    assert a["width_points"].tolist() == pytest.approx([20.0] * 4)
+    assert result.loc[result["benchmark"] == "refused", "covered"].isna().all()
+    summary = summarise_intervals(result).set_index("benchmark")
+    assert summary.loc["a", "coverage"] == 0.5 and summary.loc["a", "n_covered"] == 2
+    assert summary.loc["a", "n_held_out"] == 4 and summary.loc["a", "level"] == 0.8
+    assert np.isnan(summary.loc["refused", "coverage"]) and summary.loc["refused", "status"] == "skipped"
+    overall = summarise_intervals(result, by=["split"])
+    assert overall["coverage"].tolist() == [0.5] and overall["n_held_out"].tolist() == [4]
+
+
+def test_interval_backtest_never_shows_held_out_runs_to_the_fitter():
+    frame = synthetic_frame()
+    seen = []
+
+    def recording(training_rows):
+        seen.append(set(training_rows["run"]))
+        return fixed_interval_fitter(0.0, 1.0)(training_rows)
+
+    held_out = frame["flops"] > 3e20
+    result = backtest_split_intervals(frame, recording, held_out=held_out, split="top")
+    assert seen == [set(frame.loc[~held_out, "run"])]
+    assert set(result["run"]) == set(frame.loc[held_out, "run"])
+    assert "interval_row" not in result.columns
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: direct_law_interval(COMPUTE, synthetic_accuracy(COMPUTE), chance=CHANCE, at_compute=1e22, level=1.0),
+         ValueError, "level must lie strictly between 0 and 1"),
+        (lambda: direct_law_interval(COMPUTE, synthetic_accuracy(COMPUTE), chance=CHANCE, at_compute=1e22, band="wide"),
+         ValueError, "Unknown band 'wide'"),
+        (lambda: direct_law_interval(COMPUTE[:2], synthetic_accuracy(COMPUTE[:2]), chance=CHANCE, at_compute=1e22),
+         ScalingDataError, "at least 3 runs"),
+        (lambda: direct_law_interval(np.full(4, 1e20), [0.3, 0.4, 0.5, 0.6], chance=CHANCE, at_compute=1e22),
+         ScalingDataError, "same compute"),
+        (lambda: direct_law_bootstrap(np.full(4, 1e20), [0.3, 0.4, 0.5, 0.6], chance=CHANCE, at_compute=1e22),
+         ScalingDataError, "same compute"),
+        (lambda: resample_runs(5, n_resamples=0), ValueError, "n_resamples must be at least 1"),
+        (lambda: law_interval_fitter("chinchilla"), ValueError, "Unknown law 'chinchilla'"),
+        (lambda: law_interval_fitter("direct", interval="jackknife"), ValueError, "Unknown interval 'jackknife'"),
+        (lambda: law_interval_fitter("bnsl"), ValueError, "analytic interval exists for the direct law only"),
+        (lambda: law_interval_fitter("direct", interval="bootstrap", noise="gaussian"), ValueError,
+         "Unknown noise 'gaussian'"),
+        (lambda: law_interval_fitter(interval="bootstrap", noise="binomial")(synthetic_frame().drop(columns="n_items")),
+         ValueError, "needs an n_items column"),
+        (lambda: pass_at_k_law_interval([1e20, 1e21, 1e20, 1e21], [1, 1, 2, 2], [0.1, 0.2, 0.15, 0.3],
+                                        at_compute=1e22, at_k=1), ScalingDataError, "at least 5 points"),
+        (lambda: estimate_drift_rate(synthetic_frame().head(3), direct_law_forecaster(), noise_variance=0.0,
+                                     fractions=(0.9,)), ScalingDataError, "Too few runs to calibrate"),
+        (lambda: backtest_intervals(synthetic_frame(), law_interval_fitter(), compute_cut=1e20, level=0.0),
+         ValueError, "level must lie strictly between 0 and 1"),
+        (lambda: backtest_intervals(synthetic_frame().drop(columns="flops"), law_interval_fitter(), compute_cut=1e20),
+         ValueError, "lacks required columns"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
