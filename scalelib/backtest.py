@@ -33,7 +33,7 @@ Fitter = Callable[[pd.DataFrame], Predictor]
 REQUIRED_COLUMNS = ("run", "benchmark", "value", "chance")
 
 
-def _single_chance(rows: pd.DataFrame) -> float:
+def single_chance_level(rows: pd.DataFrame) -> float:
     """The one chance level of a benchmark's rows; refuses rows that mix several."""
     levels = rows["chance"].unique()
     if len(levels) != 1:
@@ -76,7 +76,7 @@ def law_forecaster(
         result = fit_law(
             training_rows[compute_column].to_numpy(),
             training_rows["value"].to_numpy(),
-            chance=_single_chance(training_rows),
+            chance=single_chance_level(training_rows),
             labels=training_rows["run"].tolist(),
             **options,
         )

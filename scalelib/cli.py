@@ -349,7 +349,7 @@ def plot_forecast(
     law: str, level: float,
 ) -> Figure:
     """One panel per benchmark: the runs, the fitted law, its shaded interval and the forecasts."""
-    from scalelib.style import small_multiples, use_book_style  # matplotlib is imported only for a figure
+    from scalelib.style import shared_legend, small_multiples, use_book_style  # matplotlib is imported only for a figure
 
     use_book_style()
     names = list(curves)
@@ -379,11 +379,7 @@ def plot_forecast(
         ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[::n_columns]:
         ax.set_ylabel("accuracy")
-    handles = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=min(len(handles), 3))
+    shared_legend(figure, axes, max_columns=3)
     figure.suptitle(f"Forecasts of the {law} law with {level:.0%} prediction intervals")
     return figure
 

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from scalelib.benchmark_info import BENCHMARKS
 from scalelib.normalise import neg_log_q
-from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, small_multiples, tpr_colour
+from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, shared_legend, small_multiples, tpr_colour
 
 __all__ = [
     "plot_run_grid",
@@ -164,11 +164,7 @@ def plot_forecasts(
         ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[::n_columns]:
         ax.set_ylabel("score")
-    handles = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles))
+    shared_legend(figure, axes)
     figure.suptitle(title)
     return figure
 

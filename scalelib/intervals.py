@@ -70,7 +70,7 @@ from scalelib.backtest import (
     Fitter,
     Predictor,
     _group_columns,
-    _single_chance,
+    single_chance_level,
     backtest,
     backtest_split,
     summarise_backtest,
@@ -564,7 +564,7 @@ def estimate_drift_rate(
     """
     log_compute = np.log(training_rows[compute_column].to_numpy(dtype=float))
     span = log_compute.max() - log_compute.min()
-    chance = _single_chance(training_rows)
+    chance = single_chance_level(training_rows)
     excess, squared_distance = 0.0, 0.0
     for fraction in fractions:
         cut = float(np.exp(log_compute.max() - fraction * span))
@@ -609,7 +609,7 @@ class _RobustLaw:
 def _fit_compute_law(fit_law: Callable[..., Any]) -> Callable[[pd.DataFrame, str], Any]:
     def fit_rows(rows: pd.DataFrame, compute_column: str) -> Any:
         return fit_law(
-            _rows_compute(rows, compute_column), rows["value"].to_numpy(), chance=_single_chance(rows),
+            _rows_compute(rows, compute_column), rows["value"].to_numpy(), chance=single_chance_level(rows),
             labels=rows["run"].tolist(),
         )
 
@@ -708,7 +708,7 @@ def _direct_law_bootstrap(training_rows: pd.DataFrame, *, n_resamples: int, seed
         point=forecaster(training_rows),
         sample_curves=lambda rows: direct_law_bootstrap(
             _rows_compute(training_rows, compute_column), training_rows["value"].to_numpy(),
-            chance=_single_chance(training_rows), at_compute=_rows_compute(rows, compute_column),
+            chance=single_chance_level(training_rows), at_compute=_rows_compute(rows, compute_column),
             n_resamples=n_resamples, seed=seed, labels=training_rows["run"].tolist(),
         ),
         point_fitter=forecaster,
@@ -718,7 +718,7 @@ def _direct_law_bootstrap(training_rows: pd.DataFrame, *, n_resamples: int, seed
 def _robust_law_bootstrap(law: _RobustLaw, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
                           progress: bool, compute_column: str) -> _Bootstrap:
     """A nonlinear law: full multi-start point fit, each resample refitted from the point estimate."""
-    chance = _single_chance(training_rows)
+    chance = single_chance_level(training_rows)
     estimate = law.fit_rows(training_rows, compute_column).optimize_result.x
     refit = _warm_start_fitter(law, estimate, chance, compute_column)
     return _Bootstrap(
@@ -733,7 +733,7 @@ def _robust_law_bootstrap(law: _RobustLaw, training_rows: pd.DataFrame, *, n_res
 def _refit_bootstrap(fit: Fitter, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
                      progress: bool, compute_column: str) -> _Bootstrap:
     """Any fitter: every resample refitted with the fitter itself."""
-    chance = _single_chance(training_rows)
+    chance = single_chance_level(training_rows)
     return _Bootstrap(
         point=fit(training_rows.copy()),
         sample_curves=lambda rows: transformed(bootstrap_predictions(
@@ -758,7 +758,7 @@ def _bootstrap_interval_fitter(
             training_rows, n_resamples=n_resamples, seed=seed, progress=progress, compute_column=compute_column
         )
         _check_interval_runs(training_rows.drop_duplicates("run")[compute_column], MIN_INTERVAL_RUNS)
-        chance = _single_chance(training_rows)
+        chance = single_chance_level(training_rows)
         residuals = transformed(training_rows["value"], chance) - transformed(law.point(training_rows.copy()), chance)
         drift_rate = 0.0
         if calibrate:
@@ -858,7 +858,7 @@ def _analytic_direct_interval_fitter(*, band: Band, calibrate: bool, compute_col
     def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
         compute = _rows_compute(training_rows, compute_column)
         accuracy = training_rows["value"].to_numpy()
-        chance = _single_chance(training_rows)
+        chance = single_chance_level(training_rows)
         options = dict(chance=chance, labels=training_rows["run"].tolist(), band=band)
         at_fitted_runs = direct_law_interval(compute, accuracy, at_compute=compute, **options)  # refuses bad runs
         drift_rate = 0.0

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 from scalelib.benchmark_info import VALIDATION_SETS
 from scalelib.normalise import (
     ScalingDataError,
-    _describe_points,
+    describe_points,
     log_compute_offset,
     uncentre_amplitude,
 )
@@ -150,7 +150,7 @@ def _validate_loss_inputs(
         bad = ~np.isfinite(values) | (values <= 0)
         if bad.any():
             raise ScalingDataError(
-                f"Non-positive, NaN or infinite {name} at {_describe_points(bad, labels)}; "
+                f"Non-positive, NaN or infinite {name} at {describe_points(bad, labels)}; "
                 f"every {name} must be a positive number."
             )
     if len(compute) <= n_parameters:

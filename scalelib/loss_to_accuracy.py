@@ -48,7 +48,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from scalelib.loss_law import covariance_within_bounds
-from scalelib.normalise import ScalingDataError, _describe_points, covariance_from_jacobian
+from scalelib.normalise import ScalingDataError, describe_points, covariance_from_jacobian
 
 __all__ = [
     "DEFAULT_EMERGENCE_MARGIN",
@@ -125,10 +125,10 @@ def validate_map_inputs(
     if bad_loss.ndim == 2:
         bad_loss = bad_loss.any(axis=1)
     if bad_loss.any():
-        raise ScalingDataError(f"NaN, infinite or non-positive loss at {_describe_points(bad_loss, labels)}.")
+        raise ScalingDataError(f"NaN, infinite or non-positive loss at {describe_points(bad_loss, labels)}.")
     bad_accuracy = ~np.isfinite(accuracy) | (accuracy < 0) | (accuracy > 1)
     if bad_accuracy.any():
-        raise ScalingDataError(f"Accuracy NaN or outside [0, 1] at {_describe_points(bad_accuracy, labels)}.")
+        raise ScalingDataError(f"Accuracy NaN or outside [0, 1] at {describe_points(bad_accuracy, labels)}.")
     if len(accuracy) <= n_parameters:
         raise ScalingDataError(
             f"Too few runs: {len(accuracy)} given, but this map has {n_parameters} parameters "
@@ -276,7 +276,7 @@ def fit_flp_map(
     loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=2, labels=labels)
     past = emerged_runs(loss, accuracy, chance=chance, margin=emergence_margin)
     if past.sum() < 3:
-        named = _describe_points(past, labels) if past.any() else "no run"
+        named = describe_points(past, labels) if past.any() else "no run"
         raise ScalingDataError(
             f"Too few runs past the emergence point (accuracy > chance + {emergence_margin:g} for "
             f"every lower loss): {named}; FLP needs at least 3."

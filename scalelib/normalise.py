@@ -44,6 +44,7 @@ __all__ = [
     "neg_log_q",
     "accuracy_from_neg_log_q",
     "log_compute_offset",
+    "describe_points",
     "validate_law_inputs",
     "drop_at_or_below_chance",
     "huber_loss",
@@ -93,7 +94,7 @@ def log_compute_offset(compute: ArrayLike) -> np.ndarray:
     return np.log(np.asarray(compute, dtype=float) / REFERENCE_COMPUTE)
 
 
-def _describe_points(mask: np.ndarray, labels: Sequence[str] | None) -> str:
+def describe_points(mask: np.ndarray, labels: Sequence[str] | None) -> str:
     """Name the points selected by ``mask``: by label (e.g. run id) if given, else by index."""
     positions = np.flatnonzero(mask)
     if labels is None:
@@ -151,24 +152,24 @@ def validate_law_inputs(
     for name, values in (("compute", compute), ("accuracy", accuracy)):
         missing = np.isnan(values)
         if missing.any():
-            raise ScalingDataError(f"NaN in {name} at {_describe_points(missing, labels)}.")
+            raise ScalingDataError(f"NaN in {name} at {describe_points(missing, labels)}.")
     non_positive = compute <= 0
     if non_positive.any():
         raise ScalingDataError(
-            f"Non-positive compute at {_describe_points(non_positive, labels)}; "
+            f"Non-positive compute at {describe_points(non_positive, labels)}; "
             "compute must be > 0 FLOPs."
         )
     perfect = accuracy >= 1.0
     if perfect.any():
         raise ScalingDataError(
-            f"Accuracy >= 1 at {_describe_points(perfect, labels)}: Q = 1 makes log(-log Q) "
+            f"Accuracy >= 1 at {describe_points(perfect, labels)}: Q = 1 makes log(-log Q) "
             "undefined; these points cannot be fitted."
         )
     at_or_below_chance = accuracy <= chance
     if at_or_below_chance.any():
         raise ScalingDataError(
             f"Accuracy at or below chance ({chance}) at "
-            f"{_describe_points(at_or_below_chance, labels)}: -log Q is undefined there. "
+            f"{describe_points(at_or_below_chance, labels)}: -log Q is undefined there. "
             "Drop these points explicitly first, e.g. with "
             "scalelib.normalise.drop_at_or_below_chance(frame)."
         )

@@ -30,11 +30,11 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
-from scalelib.backtest import Fitter, Predictor, _single_chance
+from scalelib.backtest import Fitter, Predictor, single_chance_level
 from scalelib.normalise import (
     REFERENCE_COMPUTE,
     ScalingDataError,
-    _describe_points,
+    describe_points,
     accuracy_from_neg_log_q,
     covariance_from_jacobian,
     fit_huber_from_starts,
@@ -201,7 +201,7 @@ def _validate_sizes(
         bad = ~(values > 0)
         if bad.any():
             raise ScalingDataError(
-                f"Non-positive or NaN {name} at {_describe_points(bad, labels)}; "
+                f"Non-positive or NaN {name} at {describe_points(bad, labels)}; "
                 "Eq. 4 needs N > 0 and D > 0."
             )
     return params, tokens
@@ -302,7 +302,7 @@ def fit_ratio_law_to_rows(rows: pd.DataFrame) -> RatioLawFit:
     """:func:`fit_ratio_law` on one benchmark's rows (columns ``params, tokens, value, chance, run``)."""
     return fit_ratio_law(
         rows["params"].to_numpy(), rows["tokens"].to_numpy(), rows["value"].to_numpy(),
-        chance=_single_chance(rows), labels=rows["run"].tolist(),
+        chance=single_chance_level(rows), labels=rows["run"].tolist(),
     )
 
 

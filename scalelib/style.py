@@ -18,6 +18,7 @@ __all__ = [
     "use_book_style",
     "tpr_colour",
     "small_multiples",
+    "shared_legend",
 ]
 
 MIXTURE_COLOURS = {"dclm": "#1f5fa8", "c4": "#c8553d"}
@@ -77,3 +78,13 @@ def small_multiples(n_panels: int, *, n_columns: int = 4, panel_size: tuple[floa
     for extra in axes[n_panels:]:
         extra.set_visible(False)
     return figure, axes[:n_panels]
+
+
+def shared_legend(figure, axes, *, max_columns: int | None = None) -> None:
+    """One legend below the panels, with each label once (the first handle drawn for it)."""
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    n_columns = len(handles) if max_columns is None else min(len(handles), max_columns)
+    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=n_columns)

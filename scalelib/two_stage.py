@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from scalelib.backtest import Fitter, Predictor, _single_chance, backtest, summarise_backtest
+from scalelib.backtest import Fitter, Predictor, single_chance_level, backtest, summarise_backtest
 from scalelib.benchmark_info import BENCHMARKS, VALIDATION_SETS
 from scalelib.loss_law import fit_loss_law, loss_column, own_validation_set
 from scalelib.loss_to_accuracy import fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
@@ -149,7 +149,7 @@ def two_stage_forecaster(
         accuracy_map = fit_map(
             training_losses[:, 0] if len(columns) == 1 else training_losses,
             training_rows["value"].to_numpy(),
-            chance=_single_chance(training_rows), labels=labels, **map_options,
+            chance=single_chance_level(training_rows), labels=labels, **map_options,
         )
         if oracle_loss:
             loss_laws = None

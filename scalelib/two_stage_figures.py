@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from scalelib.benchmark_info import BENCHMARKS
 from scalelib.loss_law import LossLawFit, own_validation_set
-from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, small_multiples
+from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, shared_legend, small_multiples
 
 __all__ = [
     "METHOD_COLOURS",
@@ -138,11 +138,7 @@ def plot_accuracy_vs_loss(
         ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[::n_columns]:
         ax.set_ylabel("score")
-    handles = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles))
+    shared_legend(figure, axes)
     figure.suptitle(title)
     return figure
 
