@@ -349,7 +349,7 @@ def plot_forecast(
     law: str, level: float,
 ) -> Figure:
     """One panel per benchmark: the runs, the fitted law, its shaded interval and the forecasts."""
-    from scalelib.style import shared_legend, small_multiples, use_book_style  # matplotlib is imported only for a figure
+    from scalelib.style import shade_interval, shared_legend, small_multiples, use_book_style  # matplotlib is imported only for a figure
 
     use_book_style()
     names = list(curves)
@@ -357,8 +357,8 @@ def plot_forecast(
     figure, axes = small_multiples(len(names), n_columns=n_columns)
     for name, ax in zip(names, axes):
         curve = curves[name]
-        ax.fill_between(curve["flops"], curve["lower"], curve["upper"], color="C0", alpha=0.2,
-                        label=f"{level:.0%} prediction interval")
+        shade_interval(ax, curve["flops"], curve["lower"], curve["upper"], colour="C0", level=level,
+                       label="prediction")
         ax.plot(curve["flops"], curve["predicted"], color="C0", lw=1.5, label=f"{law} law")
         rows = kept[kept["benchmark"] == name]
         ax.plot(rows["flops"], rows["value"], "o", color="0.25", label="runs")

@@ -15,16 +15,29 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from scalelib.benchmark_info import BENCHMARKS
+from scalelib.intervals import PredictionInterval
 from scalelib.normalise import neg_log_q
-from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, shared_legend, small_multiples, tpr_colour
+from scalelib.style import (
+    COMPUTE_LABEL,
+    MIXTURE_COLOURS,
+    MIXTURE_LABELS,
+    shade_interval,
+    shared_legend,
+    small_multiples,
+    tpr_colour,
+)
 
 __all__ = [
     "plot_run_grid",
     "plot_scores_vs_compute",
     "plot_losses_vs_compute",
     "plot_forecasts",
+    "draw_forecast",
     "plot_raw_and_transformed",
 ]
+
+Forecast = Callable[[ArrayLike], "np.ndarray | PredictionInterval"]
+"""Maps compute to a point forecast of raw accuracy, or to a :class:`~scalelib.intervals.PredictionInterval`."""
 
 _VALIDATION_LABELS = {"c4": "C4", "dclm": "DCLM", "fineweb": "FineWeb"}
 
@@ -123,7 +136,7 @@ def plot_losses_vs_compute(runs: pd.DataFrame, *, title: str) -> Figure:
 
 def plot_forecasts(
     frame: pd.DataFrame,
-    forecasts: Mapping[str, Mapping[str, Callable[[ArrayLike], np.ndarray]]],
+    forecasts: Mapping[str, Mapping[str, Forecast]],
     *,
     compute_cut: float,
     title: str,
@@ -136,8 +149,11 @@ def plot_forecasts(
     frame
         One mixture's rows of :func:`scalelib.data.accuracy_frame`.
     forecasts
-        ``{law label: {benchmark: predict(compute) -> raw accuracy}}``; a benchmark
-        missing from a law's mapping (the law refused its data) shows no curve.
+        ``{law label: {benchmark: predict(compute)}}``, ``predict`` returning raw
+        accuracy or a :class:`~scalelib.intervals.PredictionInterval` (drawn as the
+        point forecast in a shaded band, e.g. from
+        :func:`scalelib.intervals.interval_forecasts`); a benchmark missing from a
+        law's mapping (the law refused its data) shows no curve.
     compute_cut
         Runs with C above it were held out: drawn hollow, in the shaded region.
     """
@@ -154,7 +170,7 @@ def plot_forecasts(
                 label="held-out runs")
         for colour, (label, by_benchmark) in zip(colours, forecasts.items()):
             if name in by_benchmark:
-                ax.plot(grid, by_benchmark[name](grid), color=colour, lw=1.5, label=label)
+                draw_forecast(ax, grid, by_benchmark[name](grid), colour=colour, label=label)
         if BENCHMARKS[name].chance > 0:
             ax.axhline(BENCHMARKS[name].chance, ls="--", lw=1, color="0.5", label="chance")
         ax.set_xscale("log")
@@ -167,6 +183,16 @@ def plot_forecasts(
     shared_legend(figure, axes)
     figure.suptitle(title)
     return figure
+
+
+def draw_forecast(
+    ax: plt.Axes, compute: ArrayLike, forecast: np.ndarray | PredictionInterval, *, colour: str, label: str
+) -> None:
+    """Draw a law's forecast along ``compute``: its line, and its interval shaded if it has one."""
+    if isinstance(forecast, PredictionInterval):
+        shade_interval(ax, compute, forecast.lower, forecast.upper, colour=colour, level=forecast.level, label=label)
+        forecast = forecast.predicted
+    ax.plot(compute, forecast, color=colour, lw=1.5, label=label)
 
 
 def plot_raw_and_transformed(frame: pd.DataFrame, *, title: str) -> Figure:

@@ -48,7 +48,8 @@ This module holds
 * interval fitters: :func:`law_interval_fitter` (direct, saturating, BNSL, ratio law;
   nonlinear laws refitted from the point estimate) and :func:`bootstrap_interval_fitter`
   (any :data:`~scalelib.backtest.Fitter`, e.g. two-stage or pass@k);
-* :func:`forecast_interval` (an interval at given compute, e.g. for a figure),
+* :func:`forecast_interval` (an interval at given compute), :func:`interval_forecasts`
+  (one fit per benchmark below a cut, its interval as a function of compute, for a figure),
   :func:`backtest_intervals`, :func:`backtest_split_intervals` and
   :func:`summarise_intervals` (coverage per benchmark).
 """
@@ -130,6 +131,7 @@ __all__ = [
     "law_interval_fitter",
     "bootstrap_interval_fitter",
     "forecast_interval",
+    "interval_forecasts",
     "backtest_intervals",
     "backtest_split_intervals",
     "summarise_intervals",
@@ -910,6 +912,14 @@ def bootstrap_interval_fitter(
 # --------------------------------------------------------------------------- use
 
 
+def _forecast_rows(training_rows: pd.DataFrame, compute: ArrayLike, compute_column: str) -> pd.DataFrame:
+    """Rows to forecast at ``compute``: the compute column, and ``n_items`` of the training rows if present."""
+    rows = pd.DataFrame({compute_column: np.atleast_1d(np.asarray(compute, dtype=float))})
+    if "n_items" in training_rows.columns:
+        rows["n_items"] = training_rows["n_items"].iloc[0]
+    return rows
+
+
 def forecast_interval(
     fit: IntervalFitter,
     training_rows: pd.DataFrame,
@@ -924,10 +934,56 @@ def forecast_interval(
     training rows if present; laws needing more columns (the ratio law's N and D) need
     their rows built by the caller and passed to the fitted predictor directly.
     """
-    rows = pd.DataFrame({compute_column: np.atleast_1d(np.asarray(at_compute, dtype=float))})
-    if "n_items" in training_rows.columns:
-        rows["n_items"] = training_rows["n_items"].iloc[0]
-    return fit(training_rows.copy())(rows, level)
+    return fit(training_rows.copy())(_forecast_rows(training_rows, at_compute, compute_column), level)
+
+
+def interval_forecasts(
+    frame: pd.DataFrame,
+    fit: IntervalFitter,
+    *,
+    compute_cut: float,
+    level: float = LEVEL,
+    compute_column: str = "flops",
+) -> dict[str, Callable[[ArrayLike], PredictionInterval]]:
+    """Fit each benchmark's runs with ``C <= compute_cut``; return its interval as a function of compute.
+
+    The interval counterpart of fitting every benchmark for a figure of forecasts
+    (:func:`scalelib.figures.plot_forecasts` shades what these functions return).
+
+    Parameters
+    ----------
+    frame
+        One mixture's rows, as for :func:`backtest_intervals`.
+    fit
+        E.g. :func:`law_interval_fitter` or :func:`bootstrap_interval_fitter`.
+    compute_cut
+        Only runs at or below it are fitted.
+    level
+        Nominal coverage of the intervals.
+
+    Returns
+    -------
+    dict
+        ``{benchmark: interval_at(compute) -> PredictionInterval}``. Forecast rows carry
+        the compute and ``n_items`` (as :func:`forecast_interval`). A benchmark whose
+        training rows the fitter refuses (:class:`~scalelib.normalise.ScalingDataError`)
+        is left out.
+    """
+    level = _check_level(level)
+    training = frame[frame[compute_column] <= compute_cut]
+    by_benchmark = {}
+    for benchmark, rows in training.groupby("benchmark", sort=True):
+        try:
+            predict = fit(rows.copy())
+        except ScalingDataError:
+            continue
+
+        def interval_at(compute: ArrayLike, predict: IntervalPredictor = predict,
+                        rows: pd.DataFrame = rows) -> PredictionInterval:
+            return predict(_forecast_rows(rows, compute, compute_column), level)
+
+        by_benchmark[str(benchmark)] = interval_at
+    return by_benchmark
 
 
 INTERVAL_ROW = "interval_row"

@@ -19,11 +19,15 @@ __all__ = [
     "tpr_colour",
     "small_multiples",
     "shared_legend",
+    "INTERVAL_ALPHA",
+    "shade_interval",
 ]
 
 MIXTURE_COLOURS = {"dclm": "#1f5fa8", "c4": "#c8553d"}
 MIXTURE_LABELS = {"dclm": "DCLM mixture", "c4": "C4"}
 COMPUTE_LABEL = "training compute C = 6ND (FLOPs)"
+INTERVAL_ALPHA = 0.2
+"""Opacity of every shaded prediction interval, so bands look alike across chapters."""
 
 _STYLE = {
     "figure.dpi": 100,
@@ -88,3 +92,13 @@ def shared_legend(figure, axes, *, max_columns: int | None = None) -> None:
             handles.setdefault(label, handle)
     n_columns = len(handles) if max_columns is None else min(len(handles), max_columns)
     figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=n_columns)
+
+
+def shade_interval(ax, compute, lower, upper, *, colour, level: float, label: str | None = None) -> None:
+    """Shade a prediction interval between ``lower`` and ``upper`` along ``compute``.
+
+    The band is labelled ``"<label>, 90% interval"`` (or ``"90% interval"``) for the
+    legend, in the colour of the law's line at :data:`INTERVAL_ALPHA` opacity.
+    """
+    band = f"{level:.0%} interval" if label is None else f"{label}, {level:.0%} interval"
+    ax.fill_between(compute, lower, upper, color=colour, alpha=INTERVAL_ALPHA, lw=0, label=band)

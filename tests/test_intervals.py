@@ -17,6 +17,7 @@ from scalelib.intervals import (
     direct_law_interval,
     estimate_drift_rate,
     forecast_interval,
+    interval_forecasts,
     law_interval_fitter,
     pass_at_k_law_interval,
     resample_runs,
@@ -215,6 +216,25 @@ def test_forecast_interval_is_the_fitted_predictor_at_the_given_compute():
     np.testing.assert_array_equal(interval.lower, expected.lower)
     np.testing.assert_array_equal(interval.upper, expected.upper)
     assert interval.to_frame(TARGETS).columns.tolist() == ["flops", "predicted", "lower", "upper"]
+
+
+def test_interval_forecasts_fit_each_benchmark_below_the_cut_only():
+    frame = pd.concat([synthetic_frame(seed=1), synthetic_frame(seed=2).assign(benchmark="other")])
+    fitter = law_interval_fitter("direct")
+    cut = 3e20
+    by_benchmark = interval_forecasts(frame, fitter, compute_cut=cut, level=0.8)
+    assert sorted(by_benchmark) == ["other", "synthetic"]
+    below = frame[(frame["benchmark"] == "other") & (frame["flops"] <= cut)]
+    expected = forecast_interval(fitter, below, TARGETS, level=0.8)
+    interval = by_benchmark["other"](TARGETS)
+    np.testing.assert_allclose(interval.lower, expected.lower, rtol=1e-12)
+    np.testing.assert_allclose(interval.upper, expected.upper, rtol=1e-12)
+    assert interval.level == 0.8
+
+
+def test_interval_forecasts_leave_out_a_benchmark_the_fitter_refuses():
+    frame = pd.concat([synthetic_frame(), synthetic_frame(COMPUTE[:2]).assign(benchmark="two runs")])
+    assert list(interval_forecasts(frame, law_interval_fitter("direct"), compute_cut=1e22)) == ["synthetic"]
 
 
 # --------------------------------------------------------------------------- calibration
