@@ -674,20 +674,24 @@ def _y_samples(
     """Predictive samples in y: bootstrap curves + drift, + a new run's noise for a prediction band.
 
     Residual noise is added in y (centred residuals, resampled); binomial noise is added
-    in accuracy at the sample's accuracy and mapped back to y.
+    in accuracy at the sample's accuracy and mapped back to y. Each resample draws its
+    drift and noise once and applies them to every forecast row (common random numbers):
+    a resample is one smooth possible future, so a band drawn on a fine grid of compute
+    is smooth, while each row's distribution, and so its interval, is unchanged.
     """
     rng = np.random.default_rng([seed, 1])
-    samples = curves + drift_rate * distance[None, :] * rng.standard_t(DRIFT_DEGREES_OF_FREEDOM, curves.shape)
+    per_resample = (curves.shape[0], 1)
+    samples = curves + drift_rate * distance[None, :] * rng.standard_t(DRIFT_DEGREES_OF_FREEDOM, per_resample)
     if band == "confidence":
         return samples
     if noise == "residuals":
         centred = residuals - residuals.mean()
-        return samples + centred[rng.integers(0, len(centred), size=curves.shape)]
+        return samples + centred[rng.integers(0, len(centred), size=per_resample)]
     if "n_items" not in rows.columns:
         raise ValueError("noise='binomial' needs an n_items column in the forecast rows.")
     accuracy = untransformed(samples, chance)
     scale = np.sqrt(accuracy * (1.0 - accuracy) / rows["n_items"].to_numpy(dtype=float)[None, :])
-    return transformed(accuracy + scale * rng.standard_normal(curves.shape), chance)
+    return transformed(accuracy + scale * rng.standard_normal(per_resample), chance)
 
 
 @dataclass(frozen=True)

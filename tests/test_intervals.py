@@ -218,6 +218,17 @@ def test_forecast_interval_is_the_fitted_predictor_at_the_given_compute():
     assert interval.to_frame(TARGETS).columns.tolist() == ["flops", "predicted", "lower", "upper"]
 
 
+@pytest.mark.parametrize("noise", ["residuals", "binomial"])
+def test_bootstrap_band_is_smooth_along_compute(noise):
+    """Each resample draws its noise once for all rows: neighbouring compute values get nearly equal bounds."""
+    frame = synthetic_frame()
+    fitter = law_interval_fitter("direct", interval="bootstrap", noise=noise, n_resamples=50)
+    nearby = 1e22 * (1 + 1e-6 * np.arange(20))
+    interval = forecast_interval(fitter, frame, nearby)
+    np.testing.assert_allclose(interval.lower, interval.lower[0], rtol=1e-4)
+    np.testing.assert_allclose(interval.upper, interval.upper[0], rtol=1e-4)
+
+
 def test_interval_forecasts_fit_each_benchmark_below_the_cut_only():
     frame = pd.concat([synthetic_frame(seed=1), synthetic_frame(seed=2).assign(benchmark="other")])
     fitter = law_interval_fitter("direct")
