@@ -34,7 +34,8 @@ This module holds
 * :func:`fit_pass_at_k_law` (Eq. 5, with classical or run-clustered standard errors),
   :func:`fit_pass_at_k_by_benchmark` and :func:`pass_at_k_forecaster` (a
   :data:`~scalelib.backtest.Fitter` for :func:`~scalelib.backtest.backtest` and
-  :func:`~scalelib.backtest.backtest_split`);
+  :func:`~scalelib.backtest.backtest_split`); :func:`coverage_by_run` -- how the
+  interval misses of a backtest with intervals group by run;
 * the trade-off between training and sampling: :func:`params_at_compute`,
   :func:`inference_flops`, :func:`iso_pass_at_k` and :func:`break_even_problems`.
 """
@@ -72,6 +73,7 @@ __all__ = [
     "fit_pass_at_k_law",
     "fit_pass_at_k_by_benchmark",
     "pass_at_k_forecaster",
+    "coverage_by_run",
     "params_at_compute",
     "inference_flops",
     "iso_pass_at_k",
@@ -627,6 +629,42 @@ def pass_at_k_forecaster(*, weight_by_n_items: bool = False) -> Fitter:
         return lambda rows: result.predict(rows["flops"].to_numpy(), rows["k"].to_numpy())
 
     return fit
+
+
+def coverage_by_run(result: pd.DataFrame) -> pd.DataFrame:
+    """Whether a backtest's intervals miss whole runs or single values of k.
+
+    The held-out pass@k values of one run come from the same samples, so whether they
+    fall inside their intervals is strongly correlated across k: the number of
+    independent checks of coverage is nearer the number of held-out runs than the
+    number of held-out values. This table counts, per split and benchmark, the runs
+    whose held-out values are all inside their interval, some of them, or none.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`scalelib.intervals.backtest_split_intervals` (or
+        :func:`~scalelib.intervals.backtest_intervals`) on pass@k rows, several
+        concatenated if wished; columns ``split, benchmark, run, status, covered``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(split, benchmark)``, benchmarks in the book's order: ``held_out_runs``,
+        ``covered_at_every_k``, ``covered_at_some_k``, ``covered_at_no_k`` and
+        ``coverage`` (share of the held-out values covered, as
+        :func:`scalelib.intervals.summarise_intervals`).
+    """
+    fitted = result[result["status"] == "ok"].astype({"covered": bool})
+    share_by_run = fitted.groupby(["split", "benchmark", "run"], sort=False)["covered"].mean()
+    table = share_by_run.groupby(["split", "benchmark"], sort=False).agg(
+        held_out_runs="size",
+        covered_at_every_k=lambda share: int((share == 1).sum()),
+        covered_at_some_k=lambda share: int(((share > 0) & (share < 1)).sum()),
+        covered_at_no_k=lambda share: int((share == 0).sum()),
+    )
+    table["coverage"] = fitted.groupby(["split", "benchmark"], sort=False)["covered"].mean()
+    return table.sort_index(key=_book_order)
 
 
 # --------------------------------------------------------------------------- trade-off

@@ -3,12 +3,16 @@
 Every function draws one panel per code benchmark in the book style
 (:func:`scalelib.style.use_book_style`) and returns the matplotlib figure. Fitted
 curves are drawn only over the domain the law was fitted on, unless a function says
-otherwise.
+otherwise; the two extrapolation figures (:func:`plot_compute_extrapolation`,
+:func:`plot_k_extrapolation`) draw forecasts beyond it, with their prediction
+intervals shaded (:func:`scalelib.style.shade_interval`) and the held-out values
+hollow in a grey region, as :func:`scalelib.figures.plot_forecasts` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,18 +20,23 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from scalelib.benchmark_info import BENCHMARKS
+from scalelib.intervals import LEVEL, IntervalPredictor, PredictionInterval
 from scalelib.pass_at_k import PassAtKLawFit, iso_pass_at_k
-from scalelib.style import COMPUTE_LABEL, small_multiples, tpr_colour
+from scalelib.style import COMPUTE_LABEL, shade_interval, small_multiples, tpr_colour
 
 __all__ = [
     "plot_pass_at_k_vs_compute",
     "plot_pass_at_k_vs_k",
     "plot_backtests",
+    "plot_compute_extrapolation",
+    "plot_k_extrapolation",
     "plot_iso_pass_at_k",
     "plot_total_compute",
 ]
 
 PANEL_SIZE = (3.2, 2.7)
+HELD_OUT_SHADE = "0.92"
+"""Grey of the held-out region, as in :func:`scalelib.figures.plot_forecasts`."""
 
 
 def _panels(names: Sequence[str]) -> tuple[Figure, dict[str, plt.Axes]]:
@@ -140,6 +149,152 @@ def plot_backtests(results: Mapping[str, pd.DataFrame], *, title: str) -> Figure
         ax.set(xlim=(0, top), ylim=(0, top), xlabel="observed pass@k", title=label, aspect="equal")
     axes[0, 0].set_ylabel("predicted pass@k")
     _shared_legend(figure, axes[0])
+    figure.suptitle(title)
+    return figure
+
+
+def _intervals_by_curve(
+    predict: IntervalPredictor, compute: np.ndarray, k: np.ndarray, n_items: int, level: float
+) -> list[PredictionInterval]:
+    """Intervals of Eq. 5 on the broadcast (curve, point) grid of ``compute`` and ``k``, one per curve (row).
+
+    All points are forecast in one call: a bootstrap predictor refits its resamples at
+    every call, so one call per curve would multiply the cost.
+    """
+    compute, k = np.broadcast_arrays(np.asarray(compute, dtype=float), np.asarray(k, dtype=float))
+    rows = pd.DataFrame({"flops": compute.ravel(), "k": k.ravel(), "n_items": n_items})
+    interval = predict(rows, level)
+    n_points = compute.shape[1]
+    return [
+        replace(interval, **{field: getattr(interval, field)[start:start + n_points]
+                             for field in ("predicted", "lower", "upper")})
+        for start in range(0, compute.size, n_points)
+    ]
+
+
+def _held_out_legend_entries(ax: plt.Axes) -> None:
+    """Legend entries for filled (fitted) and hollow (held-out) markers of any colour."""
+    ax.plot([], [], "o", color="0.25", label="fitted values")
+    ax.plot([], [], "o", mfc="none", color="0.25", label="held-out values")
+
+
+def plot_compute_extrapolation(
+    frame: pd.DataFrame,
+    predictors: Mapping[str, IntervalPredictor],
+    *,
+    compute_cut: float,
+    ks: Sequence[int],
+    level: float = LEVEL,
+    title: str,
+) -> Figure:
+    """pass@k against compute at a few k: Eq. 5 fitted below a compute cut, forecast above it with its interval.
+
+    Values of runs above ``compute_cut`` are hollow, in a grey region; for each k in
+    ``ks`` the point forecast is a line and its interval a band in the colour of that k
+    (the colours of :func:`plot_pass_at_k_vs_compute`), from the smallest run to 1.5
+    times the largest.
+
+    Parameters
+    ----------
+    frame
+        One mixture's ``kept`` rows of :func:`scalelib.pass_at_k.load_pass_at_k`.
+    predictors
+        ``{benchmark: IntervalPredictor}`` fitted to the benchmark's rows at or below
+        ``compute_cut`` (e.g. by :func:`scalelib.intervals.bootstrap_interval_fitter`
+        with :func:`scalelib.pass_at_k.pass_at_k_forecaster`); a benchmark without one
+        shows data only.
+    compute_cut
+        Largest compute of the fitted runs.
+    ks
+        The k to draw (a few, to stay readable).
+    level
+        Nominal coverage of the bands.
+    """
+    names = _benchmarks(frame)
+    figure, axes = _panels(names)
+    all_ks = sorted(frame["k"].unique())
+    grid = np.logspace(np.log10(frame["flops"].min()), np.log10(1.5 * frame["flops"].max()), 120)
+    for name, ax in axes.items():
+        rows = frame[frame["benchmark"] == name]
+        ax.axvspan(compute_cut, grid[-1], color=HELD_OUT_SHADE, zorder=0)
+        _held_out_legend_entries(ax)
+        for k in ks:
+            colour = tpr_colour(k, all_ks)  # log-scaled viridis over k, as in plot_pass_at_k_vs_compute
+            at_k = rows[rows["k"] == k]
+            fitted = at_k["flops"] <= compute_cut
+            ax.plot(at_k.loc[fitted, "flops"], at_k.loc[fitted, "value"], "o", ms=3, color=colour)
+            ax.plot(at_k.loc[~fitted, "flops"], at_k.loc[~fitted, "value"], "o", ms=3, mfc="none", color=colour)
+        if name in predictors:
+            intervals = _intervals_by_curve(
+                predictors[name], grid[None, :], np.asarray(ks)[:, None], rows["n_items"].iloc[0], level
+            )
+            for k, interval in zip(ks, intervals):
+                colour = tpr_colour(k, all_ks)
+                shade_interval(ax, grid, interval.lower, interval.upper, colour=colour, level=level)
+                ax.plot(grid, interval.predicted, color=colour, lw=1.2, label=f"Eq. 5, k = {k}")
+        ax.set(xscale="log", xlabel=COMPUTE_LABEL, xlim=(grid[0], grid[-1]), ylim=(0, None))
+    axes[names[0]].set_ylabel("pass@k")
+    _shared_legend(figure, list(axes.values()))
+    figure.suptitle(title)
+    return figure
+
+
+def plot_k_extrapolation(
+    frame: pd.DataFrame,
+    predictors: Mapping[str, IntervalPredictor],
+    *,
+    k_cut: int,
+    n_runs: int = 3,
+    level: float = LEVEL,
+    title: str,
+) -> Figure:
+    """pass@k against k for a few runs: Eq. 5 fitted to k <= ``k_cut``, forecast above it with its interval.
+
+    The runs are chosen as in :func:`plot_pass_at_k_vs_k`. Values at k above ``k_cut``
+    are hollow, in a grey region; each run's forecast at its compute is a line over
+    every k and its interval a band over the forecast region.
+
+    Parameters
+    ----------
+    frame
+        One mixture's ``kept`` rows of :func:`scalelib.pass_at_k.load_pass_at_k`.
+    predictors
+        ``{benchmark: IntervalPredictor}`` fitted to the benchmark's rows with
+        ``k <= k_cut``; a benchmark without one shows data only.
+    k_cut
+        Largest fitted k.
+    n_runs
+        Number of runs drawn per panel.
+    level
+        Nominal coverage of the bands.
+    """
+    names = _benchmarks(frame)
+    figure, axes = _panels(names)
+    computes = _runs_spanning_compute(frame, n_runs)
+    k_grid = np.logspace(0, np.log2(frame["k"].max()), 50, base=2)
+    beyond = k_grid >= k_cut
+    for name, ax in axes.items():
+        rows = frame[frame["benchmark"] == name]
+        ax.axvspan(k_cut, 1.3 * k_grid[-1], color=HELD_OUT_SHADE, zorder=0)
+        _held_out_legend_entries(ax)
+        colours = [tpr_colour(compute, list(computes)) for compute in computes]  # log-scaled viridis over compute
+        for colour, run in zip(colours, computes.index):
+            at_run = rows[rows["run"] == run]
+            fitted = at_run["k"] <= k_cut
+            ax.plot(at_run.loc[fitted, "k"], at_run.loc[fitted, "value"], "o", color=colour)
+            ax.plot(at_run.loc[~fitted, "k"], at_run.loc[~fitted, "value"], "o", mfc="none", color=colour)
+        if name in predictors:
+            intervals = _intervals_by_curve(
+                predictors[name], computes.to_numpy()[:, None], k_grid[None, :], rows["n_items"].iloc[0], level
+            )
+            for colour, compute, interval in zip(colours, computes, intervals):
+                shade_interval(ax, k_grid[beyond], interval.lower[beyond], interval.upper[beyond],
+                               colour=colour, level=level)
+                ax.plot(k_grid, interval.predicted, color=colour, lw=1.2, label=f"Eq. 5 at C = {compute:.1e} FLOPs")
+        ax.set(xscale="log", xlabel="samples per problem k", xlim=(0.8, 1.3 * k_grid[-1]), ylim=(0, None))
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
+    axes[names[0]].set_ylabel("pass@k")
+    _shared_legend(figure, list(axes.values()), n_columns=3)
     figure.suptitle(title)
     return figure
 

@@ -17,11 +17,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import data
-from scalelib.backtest import backtest, backtest_split
-from scalelib.normalise import ScalingDataError
-from scalelib.pass_at_k import (
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+
+from scalelib import data  # noqa: E402
+from scalelib.backtest import backtest, backtest_split  # noqa: E402
+from scalelib.intervals import (  # noqa: E402
+    PredictionInterval,
+    backtest_split_intervals,
+    bootstrap_interval_fitter,
+    summarise_intervals,
+)
+from scalelib.normalise import ScalingDataError  # noqa: E402
+from scalelib.pass_at_k import (  # noqa: E402
     break_even_problems,
+    coverage_by_run,
     coverage_table,
     estimator_bound_violations,
     fit_pass_at_k_by_benchmark,
@@ -35,6 +49,7 @@ from scalelib.pass_at_k import (
     pass_at_k_forecaster,
     pass_at_k_law_log_neg_log_q,
 )
+from scalelib.pass_at_k_figures import plot_compute_extrapolation, plot_k_extrapolation  # noqa: E402
 
 # ----------------------------------------------------------------------------- estimator
 
@@ -305,6 +320,69 @@ def test_forecaster_backtests_in_compute_and_in_k():
     for result in (in_compute, in_k):
         assert (result["status"] == "ok").all()
         assert result["error_points"].abs().max() < 1e-6
+
+
+# ----------------------------------------------------------------------------- intervals
+
+
+def test_run_bootstrap_intervals_of_eq5_cover_held_out_k():
+    """The book's run bootstrap composes with the Eq. 5 fitter (synthetic, seed 5, noise shared by a run)."""
+    frame = synthetic_frame(run_noise=0.05, point_noise=0.01, seed=5)
+    fit = bootstrap_interval_fitter(pass_at_k_forecaster(), n_resamples=100, progress=False)
+    result = backtest_split_intervals(frame, fit, held_out=frame["k"] > 16, split="k <= 16", sort_column="k")
+    assert (result["lower"] <= result["predicted"]).all() and (result["predicted"] <= result["upper"]).all()
+    # the held-out values are at the fitted runs' compute: no drift term, the interval is
+    # curve + a new run's noise, which the synthetic noise matches
+    assert summarise_intervals(result)["coverage"].item() >= 0.8
+    runs = coverage_by_run(result)
+    assert runs["held_out_runs"].item() == len(COMPUTE)
+
+
+def test_coverage_by_run_counts_whole_and_partial_misses():
+    result = pd.DataFrame({
+        "split": "k <= 16", "benchmark": "mbpp", "status": ["ok"] * 9 + ["skipped"],
+        "run": ["a"] * 3 + ["b"] * 3 + ["c"] * 3 + ["d"],
+        "covered": pd.array([True, True, True, True, False, True, False, False, False, pd.NA], dtype="boolean"),
+    })
+    table = coverage_by_run(pd.concat([result, result.assign(benchmark="humaneval-py", covered=True)]))
+    assert table.index.get_level_values("benchmark").tolist() == ["humaneval-py", "mbpp"]
+    assert table.loc[("k <= 16", "mbpp")].to_dict() == {
+        "held_out_runs": 3, "covered_at_every_k": 1, "covered_at_some_k": 1, "covered_at_no_k": 1,
+        "coverage": pytest.approx(5 / 9),
+    }
+    assert table.loc[("k <= 16", "humaneval-py"), "covered_at_every_k"] == 3
+
+
+def _band_predictor(fit):
+    """A stand-in interval predictor: the fitted Eq. 5, plus and minus 0.05."""
+
+    def predict(rows, level):
+        predicted = fit.predict(rows["flops"].to_numpy(), rows["k"].to_numpy())
+        return PredictionInterval(predicted, predicted - 0.05, predicted + 0.05, level, "synthetic", 0.0)
+
+    return predict
+
+
+def bands(ax):
+    return [child for child in ax.get_children() if isinstance(child, PolyCollection)]
+
+
+def test_extrapolation_figures_shade_one_band_per_curve():
+    frame = synthetic_frame()
+    fit = fit_pass_at_k_law(frame["flops"], frame["k"], frame["value"])
+    predictors = {"humaneval-py": _band_predictor(fit)}
+    figure = plot_compute_extrapolation(frame, predictors, compute_cut=1e21, ks=[1, 128], title="synthetic")
+    (ax,) = figure.axes
+    assert len(bands(ax)) == 2  # one band per k
+    curve = next(line for line in ax.get_lines() if line.get_label() == "Eq. 5, k = 128")
+    np.testing.assert_allclose(curve.get_ydata(), fit.predict(curve.get_xdata(), 128))
+    plt.close(figure)
+    figure = plot_k_extrapolation(frame, predictors, k_cut=16, n_runs=2, title="synthetic")
+    (ax,) = figure.axes
+    assert len(bands(ax)) == 2  # one band per run
+    band = bands(ax)[-1]
+    assert band.get_paths()[0].vertices[:, 0].min() >= 16  # shaded over the forecast region only
+    plt.close(figure)
 
 
 # ----------------------------------------------------------------------------- trade-off
