@@ -26,6 +26,8 @@ a seeded bootstrap over runs (:func:`bootstrap_optimal_ratio`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -131,6 +133,25 @@ def allocation_at_ratio(compute: ArrayLike, tpr: float) -> tuple[np.ndarray, np.
     """``(N, D)`` that spend budget C at ratio ``tpr = D / N``: ``N = sqrt(C / (6 tpr))``, ``D = tpr N``."""
     params = np.sqrt(np.asarray(compute, dtype=float) / (6.0 * tpr))
     return params, tpr * params
+
+
+def runs_along_ratios(compute: ArrayLike, tprs: Sequence[float]) -> pd.DataFrame:
+    """Hypothetical runs spending each budget of ``compute`` at each ratio, for forecasts along a ratio.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (ratio, budget), ratios in the order given: columns ``tpr``,
+        ``flops`` (C), ``params`` (N) and ``tokens`` (D) from :func:`allocation_at_ratio`,
+        the columns the laws of the ratio chapter predict from (Eq. 4 reads N and D,
+        Eq. 2 per ratio reads C and the ratio).
+    """
+    compute = np.atleast_1d(np.asarray(compute, dtype=float))
+    frames = []
+    for tpr in tprs:
+        params, tokens = allocation_at_ratio(compute, tpr)
+        frames.append(pd.DataFrame({"tpr": float(tpr), "flops": compute, "params": params, "tokens": tokens}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def compute_to_match_optimum(fit: RatioLawFit, compute: float, tpr: float) -> float:

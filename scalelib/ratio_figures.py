@@ -1,4 +1,4 @@
-"""Figures of the ratio chapter: scores at every ratio, backtest errors, iso-accuracy maps.
+"""Figures of the ratio chapter: scores at every ratio, backtest errors and intervals, iso-accuracy maps.
 
 All functions draw in the book style (:func:`scalelib.style.use_book_style`) and return
 the matplotlib figure.
@@ -6,6 +6,7 @@ the matplotlib figure.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -23,14 +24,18 @@ from scalelib.compute_optimal import (
     optimal_params,
     optimal_ratio,
     optimal_tokens,
+    runs_along_ratios,
 )
 from scalelib.direct_law import DirectLawFit
+from scalelib.figures import draw_forecast
+from scalelib.intervals import LEVEL, IntervalPredictor, PredictionInterval
 from scalelib.ratio_law import RatioLawFit
 from scalelib.style import small_multiples, tpr_colour
 
 __all__ = [
     "plot_scores_by_ratio",
     "plot_backtest_errors",
+    "plot_interval_backtest_by_ratio",
     "plot_iso_accuracy",
     "plot_optimal_ratio_vs_compute",
 ]
@@ -45,13 +50,15 @@ def _label_outer_axes(axes: np.ndarray, n_columns: int, xlabel: str, ylabel: str
         ax.set_ylabel(ylabel)
 
 
-def _figure_legend(figure: Figure, axes: np.ndarray) -> None:
-    """One legend below the panels, with each label once."""
+def _figure_legend(figure: Figure, axes: np.ndarray, *, max_columns: int = 7) -> None:
+    """One legend below the panels, with each label once, in at most ``max_columns`` columns."""
     handles = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=min(len(handles), 7))
+    figure.legend(
+        list(handles.values()), list(handles), loc="outside lower center", ncols=min(len(handles), max_columns)
+    )
 
 
 def plot_scores_by_ratio(
@@ -140,6 +147,78 @@ def plot_backtest_errors(summaries: Mapping[str, pd.DataFrame], *, title: str) -
     _figure_legend(figure, axes[0])
     figure.suptitle(title)
     return figure
+
+
+def plot_interval_backtest_by_ratio(
+    frame: pd.DataFrame,
+    predictors: Mapping[str, Mapping[str, IntervalPredictor]],
+    *,
+    compute_cut: float,
+    title: str,
+    level: float = LEVEL,
+) -> Figure:
+    """A compute-cut backtest with prediction intervals: one row of panels per benchmark, one column per ratio.
+
+    Each panel shows one ratio's runs of one benchmark, those above ``compute_cut``
+    hollow in a grey region, and every law's forecast along that ratio (hypothetical
+    runs of :func:`scalelib.compute_optimal.runs_along_ratios`) with its shaded
+    interval (:func:`scalelib.figures.draw_forecast`).
+
+    Parameters
+    ----------
+    frame
+        One mixture's rows at several ratios (columns ``benchmark, tpr, flops, value,
+        chance``), e.g. the points above chance.
+    predictors
+        ``{law label: {benchmark: predictor}}``, each predictor fitted to that
+        benchmark's runs with ``C <= compute_cut`` (an
+        :data:`~scalelib.intervals.IntervalFitter`'s output). Rows follow the benchmarks
+        of the first law; each predictor is called once, on every ratio's forecast rows
+        together (a bootstrap predictor resamples on every call).
+    compute_cut
+        The backtest's cut.
+    level
+        Nominal coverage of the intervals.
+    """
+    benchmarks = list(next(iter(predictors.values())))
+    tprs = sorted(frame["tpr"].unique())
+    grid = np.logspace(np.log10(frame["flops"].min()), np.log10(frame["flops"].max() * 1.5), 40)
+    forecast_rows = runs_along_ratios(grid, tprs)
+    figure, axes = plt.subplots(len(benchmarks), len(tprs), sharex=True, sharey="row", squeeze=False,
+                                figsize=(1.9 * len(tprs), 1.8 * len(benchmarks) + 0.7))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for row_axes, name in zip(axes, benchmarks):
+        rows = frame[frame["benchmark"] == name]
+        intervals = {law: by_benchmark[name](forecast_rows, level) for law, by_benchmark in predictors.items()}
+        for ax, tpr in zip(row_axes, tprs):
+            at_ratio = rows[rows["tpr"] == tpr]
+            fitted = at_ratio["flops"] <= compute_cut
+            ax.axvspan(compute_cut, grid[-1], color="0.92", zorder=0)
+            ax.plot(at_ratio.loc[fitted, "flops"], at_ratio.loc[fitted, "value"], "o", ms=3, color="0.25",
+                    label="fitted runs")
+            ax.plot(at_ratio.loc[~fitted, "flops"], at_ratio.loc[~fitted, "value"], "o", ms=3, mfc="none",
+                    color="0.25", label="held-out runs")
+            on_ratio = (forecast_rows["tpr"] == tpr).to_numpy()
+            for colour, (law, interval) in zip(colours, intervals.items()):
+                draw_forecast(ax, grid, _interval_subset(interval, on_ratio), colour=colour, label=law)
+            if BENCHMARKS[name].chance > 0:
+                ax.axhline(BENCHMARKS[name].chance, ls=":", lw=1, color="0.5", label="chance")
+            ax.set_xscale("log")
+        row_axes[0].set_ylabel(f"{BENCHMARKS[name].label}\n({rows['metric'].iloc[0]})")
+    for ax, tpr in zip(axes[0], tprs):
+        ax.set_title(f"tpr {tpr:g}", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("compute C (FLOPs)")
+    _figure_legend(figure, axes.ravel(), max_columns=4)
+    figure.suptitle(title)
+    return figure
+
+
+def _interval_subset(interval: PredictionInterval, keep: np.ndarray) -> PredictionInterval:
+    """The entries ``keep`` (a boolean mask) of an interval."""
+    return dataclasses.replace(
+        interval, predicted=interval.predicted[keep], lower=interval.lower[keep], upper=interval.upper[keep]
+    )
 
 
 def plot_iso_accuracy(

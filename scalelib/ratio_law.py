@@ -21,9 +21,11 @@ well-conditioned, and reported in the paper's convention (A at N = 1, B at D = 1
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -42,6 +44,9 @@ from scalelib.normalise import (
     neg_log_q,
     validate_law_inputs,
 )
+
+if TYPE_CHECKING:  # scalelib.intervals imports this module
+    from scalelib.intervals import IntervalFitter, IntervalPredictor, PredictionInterval
 
 N_PARAMETERS = 4
 
@@ -361,6 +366,48 @@ def per_ratio_forecaster(fit: Fitter, *, ratio_column: str = "tpr") -> Fitter:
             for ratio, group in rows.groupby(ratio_column, sort=True):
                 predicted.loc[group.index] = predictors[ratio](group)
             return predicted.to_numpy()
+
+        return predict
+
+    return fit_each_ratio
+
+
+def per_ratio_interval_fitter(fit: IntervalFitter, *, ratio_column: str = "tpr") -> IntervalFitter:
+    """The interval counterpart of :func:`per_ratio_forecaster`: ``fit`` on each ratio's rows.
+
+    ``fit`` is an :data:`~scalelib.intervals.IntervalFitter`, e.g.
+    ``scalelib.intervals.law_interval_fitter("direct")`` for Eq. 2 per ratio. Each ratio's
+    law is fitted, and its drift calibrated, on that ratio's training rows alone, so a
+    forecast's extrapolation distance is measured from the largest run *of its ratio*.
+
+    The returned predictor predicts each row with its own ratio's interval and
+    assembles one :class:`~scalelib.intervals.PredictionInterval` in the order of the
+    rows; its ``drift_rate`` is the largest of the ratios' rates. Asked for a ratio
+    without training rows, it raises :class:`~scalelib.normalise.ScalingDataError`; if
+    ``fit`` refuses one ratio's rows, its error propagates (a backtest skips the
+    benchmark).
+    """
+
+    def fit_each_ratio(training_rows: pd.DataFrame) -> IntervalPredictor:
+        predictors = {
+            ratio: fit(rows) for ratio, rows in training_rows.groupby(ratio_column, sort=True)
+        }
+
+        def predict(rows: pd.DataFrame, level: float) -> PredictionInterval:
+            unseen = sorted(set(rows[ratio_column]) - set(predictors))
+            if unseen:
+                raise ScalingDataError(f"No training runs at {ratio_column} {unseen}: cannot predict them.")
+            columns = {name: np.full(len(rows), np.nan) for name in ("predicted", "lower", "upper")}
+            intervals = []
+            for ratio, positions in rows.groupby(ratio_column, sort=True).indices.items():
+                interval = predictors[ratio](rows.iloc[positions], level)
+                for name, values in columns.items():
+                    values[positions] = getattr(interval, name)
+                intervals.append(interval)
+            return dataclasses.replace(
+                intervals[0], **columns, method=f"per {ratio_column}: {intervals[0].method}",
+                drift_rate=max(interval.drift_rate for interval in intervals),
+            )
 
         return predict
 

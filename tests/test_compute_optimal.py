@@ -18,6 +18,7 @@ from scalelib.compute_optimal import (
     optimal_ratio,
     optimal_tokens,
     ratio_growth_exponent,
+    runs_along_ratios,
 )
 from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
 from scalelib.ratio_law import fit_ratio_law
@@ -114,6 +115,15 @@ def test_allocation_at_ratio():
     params, tokens = allocation_at_ratio(np.array([1.2e21]), 20.0)
     assert tokens / params == pytest.approx([20.0])
     assert 6 * params * tokens == pytest.approx([1.2e21])
+
+
+def test_runs_along_ratios_spend_each_budget_at_each_ratio():
+    compute = np.array([1e20, 1e22])
+    rows = runs_along_ratios(compute, [10, 160])
+    assert rows["tpr"].tolist() == [10.0, 10.0, 160.0, 160.0]
+    assert rows["flops"].to_numpy() == pytest.approx(np.tile(compute, 2))
+    assert (rows["tokens"] / rows["params"]).to_numpy() == pytest.approx(rows["tpr"].to_numpy())
+    assert (6 * rows["params"] * rows["tokens"]).to_numpy() == pytest.approx(rows["flops"].to_numpy())
 
 
 def test_zero_exponent_has_no_optimum(fit):

@@ -1,20 +1,27 @@
 """Tests of Eq. 4 across token-to-parameter ratios, on synthetic data from known parameters."""
 
-import numpy as np
-import pandas as pd
-import pytest
+import matplotlib
 
-from scalelib.backtest import backtest, backtest_split
-from scalelib.direct_law import direct_law_forecaster
-from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
-from scalelib.ratio_law import (
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from scalelib.backtest import backtest, backtest_split  # noqa: E402
+from scalelib.direct_law import direct_law_forecaster  # noqa: E402
+from scalelib.intervals import backtest_intervals, law_interval_fitter  # noqa: E402
+from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q  # noqa: E402
+from scalelib.ratio_law import (  # noqa: E402
     REFERENCE_PARAMS,
     REFERENCE_TOKENS,
     fit_ratio_law,
     fit_ratio_law_by_benchmark,
     per_ratio_forecaster,
+    per_ratio_interval_fitter,
     ratio_law_forecaster,
 )
+from scalelib.ratio_figures import plot_interval_backtest_by_ratio  # noqa: E402
 
 # Synthetic truth, in the fitted (centred) parametrisation: -log Q at the reference point
 # is 0.4 + 0.3, alpha = 0.5, beta = 0.3.
@@ -157,3 +164,55 @@ def test_per_ratio_forecaster_refuses_an_unseen_ratio():
     predict = per_ratio_forecaster(direct_law_forecaster())(runs[runs["tpr"] != 40])
     with pytest.raises(ScalingDataError, match=r"No training runs at tpr \[40.0\]"):
         predict(runs[runs["tpr"] == 40])
+
+
+def test_per_ratio_interval_fitter_uses_each_ratio_own_interval_in_row_order():
+    runs = synthetic_runs(noise=0.003, seed=2)
+    direct = law_interval_fitter("direct")
+    training = runs[runs["flops"] <= 3e21]
+    target = runs[runs["flops"] > 3e21].sample(frac=1.0, random_state=0)  # ratios interleaved
+    interval = per_ratio_interval_fitter(direct)(training)(target, 0.8)
+    for tpr, rows in target.groupby("tpr"):
+        alone = direct(training[training["tpr"] == tpr])(rows, 0.8)
+        at_rows = target["tpr"].to_numpy() == tpr
+        for name in ("predicted", "lower", "upper"):
+            assert getattr(interval, name)[at_rows] == pytest.approx(getattr(alone, name))
+    assert interval.level == 0.8
+    assert interval.method.startswith("per tpr: analytic")
+    rates = [direct(rows)(rows.iloc[:1], 0.8).drift_rate for _, rows in training.groupby("tpr")]
+    assert interval.drift_rate == pytest.approx(max(rates))
+
+
+def test_per_ratio_interval_fitter_predicts_as_per_ratio_forecaster_in_a_backtest():
+    runs = synthetic_runs(noise=0.003, seed=2)
+    per_ratio = per_ratio_interval_fitter(law_interval_fitter("direct"))
+    with_intervals = backtest_intervals(runs, per_ratio, compute_cut=3e21)
+    points = backtest(runs, per_ratio_forecaster(direct_law_forecaster()), compute_cut=3e21)
+    assert with_intervals["predicted"].to_numpy() == pytest.approx(points["predicted"].to_numpy())
+    assert (with_intervals["lower"] < with_intervals["predicted"]).all()
+    assert (with_intervals["predicted"] < with_intervals["upper"]).all()
+
+
+def test_per_ratio_interval_fitter_refuses_an_unseen_ratio():
+    runs = synthetic_runs(noise=0.003, seed=2)
+    predict = per_ratio_interval_fitter(law_interval_fitter("direct"))(runs[runs["tpr"] != 40])
+    with pytest.raises(ScalingDataError, match=r"No training runs at tpr \[40.0\]"):
+        predict(runs[runs["tpr"] == 40], 0.9)
+
+
+def test_interval_backtest_figure_calls_each_predictor_once_and_draws_every_ratio():
+    runs = synthetic_runs(noise=0.003, seed=2).assign(benchmark="hellaswag", metric="acc_norm")
+    predict = per_ratio_interval_fitter(law_interval_fitter("direct"))(runs[runs["flops"] <= 3e21])
+    calls = []
+
+    def recording_predict(rows, level):
+        calls.append(sorted(set(rows["tpr"])))
+        return predict(rows, level)
+
+    figure = plot_interval_backtest_by_ratio(
+        runs, {"Eq. 2 per ratio": {"hellaswag": recording_predict}}, compute_cut=3e21, title="synthetic"
+    )
+    assert calls == [list(RATIOS)]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("tpr")]
+    assert [ax.get_title() for ax in panels] == [f"tpr {tpr:g}" for tpr in RATIOS]
+    assert all(len(ax.collections) == 1 for ax in panels)  # one shaded band each
