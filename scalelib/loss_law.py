@@ -90,7 +90,7 @@ class LossLawFit:
     rmse
         Root-mean-square residual of the fitted loss, in nats.
     lmfit_result
-        The ``lmfit.model.ModelResult`` of the best start (``.fit_report()``).
+        The ``lmfit.minimizer.MinimizerResult`` of the best start (``lmfit.fit_report``).
     """
 
     E: float
@@ -103,14 +103,14 @@ class LossLawFit:
     irreducible: bool
     n_points: int
     rmse: float
-    lmfit_result: lmfit.model.ModelResult
+    lmfit_result: lmfit.minimizer.MinimizerResult
 
     def predict(self, compute: ArrayLike) -> np.ndarray:
         """Loss predicted at compute C: ``E + A C^(-alpha)``, in nats."""
         return self.E + np.exp(np.log(self.A) - self.alpha * np.log(np.asarray(compute, dtype=float)))
 
 
-def covariance_within_bounds(result: lmfit.model.ModelResult) -> np.ndarray:
+def covariance_within_bounds(result: lmfit.minimizer.MinimizerResult) -> np.ndarray:
     """lmfit's covariance of the varied parameters, NaN for any parameter at one of its bounds.
 
     lmfit maps bounded parameters to an unbounded internal variable; at a bound that map
@@ -196,19 +196,23 @@ def fit_loss_law(
     n_parameters = 3 if irreducible else 2
     compute, loss = _validate_loss_inputs(compute, loss, n_parameters=n_parameters, labels=labels)
     x = log_compute_offset(compute)
-    model = lmfit.Model(_loss_model, independent_vars=["log_compute_offset"])
+
+    def residual(parameters: lmfit.Parameters) -> np.ndarray:
+        return _loss_model(x, parameters["log_A_ref"].value, parameters["alpha"].value, parameters["E"].value) - loss
+
     best = None
     for fraction in IRREDUCIBLE_STARTS if irreducible else (0.0,):
         E_start = fraction * loss.min()
         # L - E is a power law, a line in log-log axes: its OLS fit starts lmfit.
         slope, intercept = np.polyfit(x, np.log(loss - E_start), 1)
-        parameters = model.make_params(log_A_ref=intercept, alpha=max(-slope, 1e-3), E=E_start)
-        parameters["alpha"].set(min=0.0, max=2.0)
+        parameters = lmfit.Parameters()
+        parameters.add("log_A_ref", value=intercept)
+        parameters.add("alpha", value=max(-slope, 1e-3), min=0.0, max=2.0)
         if irreducible:
-            parameters["E"].set(min=0.0, max=loss.min())
+            parameters.add("E", value=E_start, min=0.0, max=loss.min())
         else:
-            parameters["E"].set(vary=False)
-        result = model.fit(loss, parameters, log_compute_offset=x)
+            parameters.add("E", value=E_start, vary=False)
+        result = lmfit.minimize(residual, parameters, method="leastsq")
         if best is None or result.chisqr < best.chisqr:
             best = result
     values = best.params.valuesdict()

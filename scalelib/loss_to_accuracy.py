@@ -308,7 +308,7 @@ class LogisticMapFit:
     rmse_points
         RMSE of the fitted runs, in accuracy points.
     lmfit_result
-        The best start's ``lmfit.model.ModelResult``.
+        The best start's ``lmfit.minimizer.MinimizerResult``.
     """
 
     floor: float
@@ -321,7 +321,7 @@ class LogisticMapFit:
     covariance: np.ndarray
     n_points: int
     rmse_points: float
-    lmfit_result: lmfit.model.ModelResult
+    lmfit_result: lmfit.minimizer.MinimizerResult
 
     def predict(self, loss: ArrayLike) -> np.ndarray:
         """Accuracy at loss L (computed with a stable logistic, no overflow)."""
@@ -362,27 +362,34 @@ def fit_logistic_map(
     loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=3, labels=labels)
     if loss.ndim != 1:
         raise ScalingDataError(f"The logistic map takes one loss per run, got shape {loss.shape}.")
-    model = lmfit.Model(_logistic, independent_vars=["loss", "floor"])
+
+    def residual(parameters: lmfit.Parameters) -> np.ndarray:
+        return _logistic(
+            loss, parameters["ceiling"].value, parameters["k"].value, parameters["L0"].value, chance
+        ) - accuracy
+
     best = None
     for L0_quantile, k_start in LOGISTIC_STARTS:
-        parameters = model.make_params(
-            ceiling=(accuracy.max() + 1.0) / 2, k=k_start, L0=np.quantile(loss, L0_quantile)
+        parameters = lmfit.Parameters()
+        parameters.add("ceiling", value=(accuracy.max() + 1.0) / 2, min=(chance + accuracy.max()) / 2, max=1.0)
+        parameters.add("k", value=k_start, min=LOGISTIC_K_BOUNDS[0], max=LOGISTIC_K_BOUNDS[1])
+        parameters.add(
+            "L0", value=np.quantile(loss, L0_quantile),
+            min=loss.min() - LOGISTIC_L0_MARGIN, max=loss.max() + LOGISTIC_L0_MARGIN,
         )
-        parameters["ceiling"].set(min=(chance + accuracy.max()) / 2, max=1.0)
-        parameters["k"].set(min=LOGISTIC_K_BOUNDS[0], max=LOGISTIC_K_BOUNDS[1])
-        parameters["L0"].set(min=loss.min() - LOGISTIC_L0_MARGIN, max=loss.max() + LOGISTIC_L0_MARGIN)
-        result = model.fit(accuracy, parameters, loss=loss, floor=chance)
+        result = lmfit.minimize(residual, parameters, method="leastsq")
         if best is None or result.chisqr < best.chisqr:
             best = result
     covariance = covariance_within_bounds(best)
     stderrs = np.sqrt(np.diag(covariance))
     values = best.params.valuesdict()
+    fitted = _logistic(loss, values["ceiling"], values["k"], values["L0"], chance)
     return LogisticMapFit(
         floor=chance,
         ceiling=float(values["ceiling"]), k=float(values["k"]), L0=float(values["L0"]),
         ceiling_stderr=float(stderrs[0]), k_stderr=float(stderrs[1]), L0_stderr=float(stderrs[2]),
         covariance=covariance, n_points=len(loss),
-        rmse_points=_rmse_points(best.best_fit, accuracy), lmfit_result=best,
+        rmse_points=_rmse_points(fitted, accuracy), lmfit_result=best,
     )
 
 

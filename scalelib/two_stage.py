@@ -24,27 +24,41 @@ instead of :math:`\\hat L(C)`: the error left is stage 2's alone.
     + \\underbrace{g(L) - \\mathrm{acc}}_{\\text{stage 2 (oracle loss)}}.
 
 The accuracy frame carries no losses: :func:`merge_losses` attaches them, by run.
+
+Prediction intervals of any method come from :mod:`scalelib.intervals` (for the two-stage
+methods, :func:`scalelib.intervals.bootstrap_interval_fitter` around
+:func:`two_stage_forecaster`: a bootstrap over runs refitting both stages);
+:func:`backtest_interval_methods` backtests several interval fitters on identical
+splits, :func:`interval_comparison` sets their coverage and width side by side, and
+:func:`fit_once` makes each of the many two-stage fits of a bootstrap happen
+only once, however many intervals, figures and backtests ask for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from scalelib.backtest import Fitter, Predictor, single_chance_level, backtest, summarise_backtest
 from scalelib.benchmark_info import BENCHMARKS, VALIDATION_SETS
-from scalelib.loss_law import fit_loss_law, loss_column, own_validation_set
+from scalelib.intervals import LEVEL, IntervalFitter, PredictionInterval, backtest_intervals, summarise_intervals
+from scalelib.loss_law import LossLawFit, fit_loss_law, loss_column, own_validation_set
 from scalelib.loss_to_accuracy import fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
 from scalelib.normalise import ScalingDataError
 
 __all__ = [
     "LOSS_COLUMNS",
+    "TRAINING_ROW_KEY",
+    "backtest_interval_methods",
     "backtest_methods",
     "decompose_two_stage_error",
+    "fit_once",
     "forecast_curves",
     "head_to_head",
+    "interval_comparison",
     "loss_backtest",
     "merge_losses",
     "summarise_decomposition",
@@ -139,8 +153,18 @@ def two_stage_forecaster(
         columns (:func:`merge_losses`). Fits stage 1 (one loss law per validation set)
         on the training rows' compute and losses (so both stages see exactly the runs
         the backtest gives this benchmark), and stage 2 on their losses and
-        accuracies; the predictor maps held-out compute through both.
+        accuracies; the predictor maps held-out compute through both. Stage 1 depends on
+        the runs only, not on the benchmark: the fitter fits each loss law once per set
+        of (compute, loss) values and shares it among the benchmarks (and bootstrap
+        resamples) fitted on the same runs.
     """
+    loss_laws_fitted: dict[tuple[bytes, bytes], LossLawFit] = {}
+
+    def loss_law_of(compute: np.ndarray, loss: np.ndarray, labels: list[str]) -> LossLawFit:
+        key = (compute.tobytes(), loss.tobytes())
+        if key not in loss_laws_fitted:
+            loss_laws_fitted[key] = fit_loss_law(compute, loss, irreducible=irreducible, labels=labels)
+        return loss_laws_fitted[key]
 
     def fit(training_rows: pd.DataFrame) -> Predictor:
         columns = _loss_columns(training_rows, validation_sets)
@@ -154,10 +178,9 @@ def two_stage_forecaster(
         if oracle_loss:
             loss_laws = None
         else:
-            compute = training_rows["flops"].to_numpy()
+            compute = training_rows["flops"].to_numpy(dtype=float)
             loss_laws = [
-                fit_loss_law(compute, training_rows[column].to_numpy(), irreducible=irreducible, labels=labels)
-                for column in columns
+                loss_law_of(compute, training_rows[column].to_numpy(dtype=float), labels) for column in columns
             ]
 
         def predict(rows: pd.DataFrame) -> np.ndarray:
@@ -213,14 +236,138 @@ def backtest_methods(
         The concatenated :func:`scalelib.backtest.backtest` results with a first column
         ``method``.
     """
+    return _backtest_each(frame, fitters, compute_cuts, backtest)
+
+
+def backtest_interval_methods(
+    frame: pd.DataFrame,
+    fitters: dict[str, IntervalFitter],
+    compute_cuts: dict[str, Sequence[float]],
+    *,
+    level: float = LEVEL,
+) -> pd.DataFrame:
+    """:func:`backtest_methods` with prediction intervals: every method, mixture and cut.
+
+    Parameters
+    ----------
+    frame, compute_cuts
+        As :func:`backtest_methods`.
+    fitters
+        ``{method label: IntervalFitter}``, e.g.
+        ``scalelib.intervals.law_interval_fitter("direct")`` and
+        ``bootstrap_interval_fitter(two_stage_forecaster(fit_logistic_map))``.
+    level
+        Nominal coverage of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The concatenated :func:`scalelib.intervals.backtest_intervals` results (with
+        ``lower``, ``upper``, ``width_points`` and ``covered``) and a first column
+        ``method``; summarise with :func:`scalelib.intervals.summarise_intervals`.
+    """
+
+    def backtest_with_intervals(rows: pd.DataFrame, fit: IntervalFitter, *, compute_cut: float) -> pd.DataFrame:
+        return backtest_intervals(rows, fit, compute_cut=compute_cut, level=level)
+
+    return _backtest_each(frame, fitters, compute_cuts, backtest_with_intervals)
+
+
+def _backtest_each(
+    frame: pd.DataFrame,
+    fitters: dict[str, Callable],
+    compute_cuts: dict[str, Sequence[float]],
+    run_backtest: Callable[..., pd.DataFrame],
+) -> pd.DataFrame:
+    """``run_backtest(rows of one mixture, fit, compute_cut=cut)`` for every method, mixture and cut."""
     results = []
     for method, fit in fitters.items():
         for mixture, cuts in compute_cuts.items():
             for cut in cuts:
-                result = backtest(frame[frame["mixture"] == mixture], fit, compute_cut=cut)
+                result = run_backtest(frame[frame["mixture"] == mixture], fit, compute_cut=cut)
                 results.append(result.assign(method=method))
     combined = pd.concat(results, ignore_index=True)
     return combined[["method", *combined.columns.drop("method")]]
+
+
+def interval_comparison(
+    results: pd.DataFrame, *, by: Sequence[str] = ("mixture", "split"), across: str = "method"
+) -> pd.DataFrame:
+    """Coverage and mean width of several interval methods side by side, one row per group.
+
+    Parameters
+    ----------
+    results
+        :func:`backtest_interval_methods` output (or several
+        :func:`scalelib.intervals.backtest_intervals` results concatenated with a column
+        ``across``).
+    by
+        Grouping columns of the rows, e.g. ``("mixture", "split")`` or
+        ``("mixture", "benchmark")``.
+    across
+        The column whose values become the table's columns (default ``method``), in
+        order of appearance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``(statistic, value of across)`` for the statistics ``n_held_out``
+        (held-out rows with an interval; missing if that method refused the whole group),
+        ``coverage`` and ``mean_width_points`` of
+        :func:`scalelib.intervals.summarise_intervals`.
+    """
+    labels = list(dict.fromkeys(results[across]))
+    summary = summarise_intervals(results, by=[*by, across])
+    table = summary.pivot(index=list(by), columns=across, values=["n_held_out", "coverage", "mean_width_points"])
+    table = table.reindex(columns=labels, level=across)
+    table["n_held_out"] = table["n_held_out"].astype("Int64")
+    return table
+
+
+TRAINING_ROW_KEY = ("mixture", "benchmark", "run", "flops", "value")
+"""Columns that identify a set of training rows for :func:`fit_once` (a run's losses are
+fixed by its id)."""
+
+Fitted = TypeVar("Fitted")
+
+
+def fit_once(fit: Callable[[pd.DataFrame], Fitted]) -> Callable[[pd.DataFrame], Fitted]:
+    """The same fitter, fitting each distinct set of training rows only once.
+
+    A bootstrap interval of a two-stage method refits both stages on every resample of
+    the runs, on the inner splits of its drift calibration, and again at every call of
+    its predictor. Wrapping the two-stage forecaster in ``fit_once`` before handing it
+    to :func:`scalelib.intervals.bootstrap_interval_fitter` makes every such fit happen
+    once: a figure of forecasts below a cut (:func:`forecast_curves`) and a backtest at
+    the same cut share their fits, and so do intervals that differ only in what they add
+    to the bootstrap (e.g. ``calibrate=False`` with the same seed draws the same
+    resamples). Rows are identified by the columns of :data:`TRAINING_ROW_KEY` (those
+    present), in order, duplicates included; use one wrapped fitter per data set and
+    fitter options. The fits are kept for as long as the wrapped fitter exists.
+
+    Parameters
+    ----------
+    fit
+        A :data:`~scalelib.backtest.Fitter` (or an
+        :data:`~scalelib.intervals.IntervalFitter`).
+
+    Returns
+    -------
+    callable
+        Calls ``fit`` on training rows not seen before and returns the remembered
+        predictor otherwise; a refusal (:class:`~scalelib.normalise.ScalingDataError`)
+        is not remembered and recurs.
+    """
+    fitted: dict[tuple, Fitted] = {}
+
+    def fit_or_reuse(training_rows: pd.DataFrame) -> Fitted:
+        columns = [column for column in TRAINING_ROW_KEY if column in training_rows.columns]
+        key = (tuple(columns), tuple(training_rows[columns].itertuples(index=False, name=None)))
+        if key not in fitted:
+            fitted[key] = fit(training_rows)
+        return fitted[key]
+
+    return fit_or_reuse
 
 
 def summarise_methods(results: pd.DataFrame) -> pd.DataFrame:
@@ -267,18 +414,22 @@ def head_to_head(summary: pd.DataFrame, *, statistic: str = "mean_abs_error") ->
 
 
 def forecast_curves(
-    frame: pd.DataFrame, fitters: dict[str, Fitter], *, compute_cut: float
-) -> dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]]:
+    frame: pd.DataFrame, fitters: dict[str, Fitter | IntervalFitter], *, compute_cut: float
+) -> dict[str, dict[str, Callable[[np.ndarray], np.ndarray | PredictionInterval]]]:
     """Fit each method per benchmark on runs with C <= cut; return curves accuracy(C).
 
     For :func:`scalelib.figures.plot_forecasts`. ``frame`` holds one mixture. The fitters
-    must predict from compute alone (the direct law, two-stage without oracle loss).
+    must predict from compute alone (the direct law, two-stage without oracle loss). A
+    fitter may be an :data:`~scalelib.intervals.IntervalFitter`: its curve then returns
+    the :class:`~scalelib.intervals.PredictionInterval` at the default level
+    (:data:`~scalelib.intervals.LEVEL`, 90%), which the figure shades.
 
     Returns
     -------
     dict
-        ``{method: {benchmark: predict(compute) -> accuracy}}``; benchmarks a method
-        refuses (:class:`~scalelib.normalise.ScalingDataError`) are left out.
+        ``{method: {benchmark: predict(compute) -> accuracy or PredictionInterval}}``;
+        benchmarks a method refuses (:class:`~scalelib.normalise.ScalingDataError`)
+        are left out.
     """
     curves = {}
     for method, fit in fitters.items():

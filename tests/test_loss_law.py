@@ -106,3 +106,11 @@ def test_fit_loss_laws_fits_each_mixture_on_its_own_loss_at_the_chosen_ratio():
     assert table.loc["c4", "n_points"] == len(COMPUTE)
     on_c4_loss = fit_loss_laws(runs, validation_set="c4")
     assert on_c4_loss["dclm"].rmse > 0.1  # the noise column, not a law
+
+
+def test_fit_reports_the_best_start_and_its_residuals():
+    losses = synthetic_loss(noise=0.005, seed=1)
+    fit = fit_loss_law(COMPUTE, losses)
+    assert fit.lmfit_result.var_names == ["log_A_ref", "alpha", "E"]
+    assert fit.predict(COMPUTE) - losses == pytest.approx(fit.lmfit_result.residual)
+    assert fit_loss_law(COMPUTE, losses, irreducible=False).lmfit_result.var_names == ["log_A_ref", "alpha"]

@@ -2,6 +2,7 @@
 
 import warnings
 
+import lmfit
 import numpy as np
 import pytest
 
@@ -144,3 +145,12 @@ def test_bad_inputs_are_refused(loss, accuracy, chance, match):
     labels = [f"r{i}" for i in range(len(loss))]
     with pytest.raises(ScalingDataError, match=match):
         validate_map_inputs(loss, accuracy, chance=chance, n_parameters=3, labels=labels)
+
+
+def test_logistic_map_reports_the_best_start_and_its_residuals():
+    accuracy = synthetic_logistic(noise=0.005, seed=3)
+    fit = fit_logistic_map(LOSS, accuracy, chance=CHANCE)
+    assert fit.lmfit_result.var_names == ["ceiling", "k", "L0"]
+    assert fit.predict(LOSS) - accuracy == pytest.approx(fit.lmfit_result.residual)
+    assert fit.rmse_points == pytest.approx(100 * np.sqrt(np.mean(fit.lmfit_result.residual**2)))
+    assert "ceiling" in lmfit.fit_report(fit.lmfit_result)

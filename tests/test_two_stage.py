@@ -8,16 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import scalelib.two_stage as two_stage_module
 from scalelib.backtest import backtest
 from scalelib.direct_law import direct_law_forecaster
+from scalelib.intervals import LEVEL, PredictionInterval, bootstrap_interval_fitter, law_interval_fitter
 from scalelib.loss_law import fit_loss_law
 from scalelib.loss_to_accuracy import fit_flp_m_map, fit_logistic_map
 from scalelib.normalise import ScalingDataError
 from scalelib.two_stage import (
+    backtest_interval_methods,
     backtest_methods,
     decompose_two_stage_error,
+    fit_once,
     forecast_curves,
     head_to_head,
+    interval_comparison,
     loss_backtest,
     merge_losses,
     summarise_decomposition,
@@ -180,3 +185,94 @@ def test_forecast_curves_predict_from_compute_and_leave_out_refused_benchmarks(f
     assert list(curves["logistic"]) == ["triviaqa_1shot"]
     grid = np.array([1e22, 1e23])
     assert curves["logistic"]["triviaqa_1shot"](grid).shape == (2,)
+
+
+def test_forecast_curves_of_an_interval_fitter_return_intervals(frame):
+    direct = law_interval_fitter("direct", progress=False)
+    curves = forecast_curves(frame, {"direct": direct}, compute_cut=CUT)
+    interval = curves["direct"]["hellaswag"](np.array([1e22, 1e23]))
+    assert isinstance(interval, PredictionInterval)
+    assert interval.level == LEVEL
+    assert (interval.lower < interval.predicted).all() and (interval.predicted < interval.upper).all()
+
+
+def test_backtest_interval_methods_covers_every_method_mixture_and_cut(frame):
+    fitters = {
+        "direct": law_interval_fitter("direct", progress=False),
+        "logistic": bootstrap_interval_fitter(
+            two_stage_forecaster(fit_logistic_map), n_resamples=5, progress=False
+        ),
+    }
+    results = backtest_interval_methods(frame, fitters, {"dclm": (CUT, 1e22)}, level=0.8)
+    assert results.columns[0] == "method"
+    assert set(results.groupby(["method", "split"]).size().index) == {
+        (method, split) for method in fitters for split in ("C <= 1e+21", "C <= 1e+22")
+    }
+    fitted = results[results["status"] == "ok"]
+    assert (fitted["level"] == 0.8).all()
+    assert (fitted["lower"] < fitted["upper"]).all()  # a bootstrap interval need not contain the point
+    inside = (fitted["lower"] <= fitted["observed"]) & (fitted["observed"] <= fitted["upper"])
+    assert (fitted["covered"].astype(bool) == inside).all()
+    point = backtest_methods(frame, {"logistic": two_stage_forecaster(fit_logistic_map)}, {"dclm": (CUT,)})
+    logistic = results[(results["method"] == "logistic") & (results["split"] == "C <= 1e+21")]
+    assert logistic["predicted"].to_numpy() == pytest.approx(point["predicted"].to_numpy())
+
+
+def test_fit_once_fits_each_training_set_once_and_does_not_remember_refusals(frame):
+    calls = []
+
+    def counting_fit(training_rows):
+        calls.append(len(training_rows))
+        if len(training_rows) < 3:
+            raise ScalingDataError("too few")
+        return direct_law_forecaster()(training_rows)
+
+    fit = fit_once(counting_fit)
+    hellaswag = frame[(frame["benchmark"] == "hellaswag") & (frame["flops"] <= CUT)]
+    first = fit(hellaswag.copy())
+    assert fit(hellaswag.assign(extra_column=1.0)) is first  # other columns do not matter
+    assert fit(hellaswag.iloc[1:].copy()) is not first
+    assert len(calls) == 2
+    for _ in range(2):
+        with pytest.raises(ScalingDataError):
+            fit(hellaswag.iloc[:2].copy())
+    assert len(calls) == 4
+
+
+def test_stage_one_is_fitted_once_per_set_of_runs(frame, monkeypatch):
+    calls = []
+
+    def counting_fit_loss_law(compute, loss, **options):
+        calls.append(len(compute))
+        return fit_loss_law(compute, loss, **options)
+
+    monkeypatch.setattr(two_stage_module, "fit_loss_law", counting_fit_loss_law)
+    fit = two_stage_forecaster(fit_logistic_map)
+    result = backtest(frame, fit, compute_cut=CUT)  # two benchmarks on the same runs
+    assert (result["status"] == "ok").all() and result["benchmark"].nunique() == 2
+    assert len(calls) == 1
+    backtest(frame, fit, compute_cut=1e22)  # other runs: a new fit
+    assert len(calls) == 2
+
+
+def test_interval_comparison_puts_methods_side_by_side():
+    results = pd.DataFrame({
+        "method": ["direct"] * 4 + ["logistic"] * 2,
+        "mixture": "dclm",
+        "benchmark": ["hellaswag", "hellaswag", "mmlu", "mmlu", "hellaswag", "hellaswag"],
+        "run": ["r1", "r2", "r1", "r2", "r1", "r2"],
+        "split": "C <= 1e+21",
+        "status": "ok",
+        "covered": [True, False, True, True, True, True],
+        "width_points": [10.0, 20.0, 5.0, 5.0, 30.0, 40.0],
+        "level": 0.9,
+    })
+    table = interval_comparison(results, by=("mixture", "benchmark"))
+    assert list(table.columns) == [
+        (statistic, method) for statistic in ("n_held_out", "coverage", "mean_width_points")
+        for method in ("direct", "logistic")
+    ]
+    assert table.loc[("dclm", "hellaswag"), ("coverage", "direct")] == 0.5
+    assert table.loc[("dclm", "hellaswag"), ("mean_width_points", "logistic")] == 35.0
+    assert pd.isna(table.loc[("dclm", "mmlu"), ("n_held_out", "logistic")])  # logistic has no mmlu rows
+    assert str(table[("n_held_out", "direct")].dtype) == "Int64"
