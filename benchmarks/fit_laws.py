@@ -69,6 +69,7 @@ from scalelib.normalise import (
     log_compute_offset,
     neg_log_q,
 )
+from scalelib.intervals import transformed
 from scalelib.saturating_law import (
     fit_saturating_law,
     saturating_bounds,
@@ -202,7 +203,8 @@ def fit_every_law(kept: pd.DataFrame, chance: float) -> tuple[list[dict], dict]:
             record.update(
                 status="ok",
                 time_ms=1e3 * seconds,
-                huber_loss=huber_loss(np.log(neg_log_q(predicted, chance)) - np.log(neg_log_q(accuracy, chance))),
+                # transformed() keeps a prediction that underflows to chance 1e-9 above it (finite residual)
+                huber_loss=huber_loss(transformed(predicted, chance) - transformed(accuracy, chance)),
                 rmse_points=100 * np.sqrt(np.mean((predicted - accuracy) ** 2)),
             )
         records.append(record)

@@ -21,10 +21,10 @@ from scalelib.style import (
     COMPUTE_LABEL,
     MIXTURE_COLOURS,
     MIXTURE_LABELS,
+    log_scale_colour,
     shade_interval,
     shared_legend,
     small_multiples,
-    tpr_colour,
 )
 
 __all__ = [
@@ -59,7 +59,7 @@ def plot_run_grid(runs: pd.DataFrame) -> Figure:
         for tpr in tprs:
             at_tpr = subset[subset["tpr"] == tpr]
             if len(at_tpr):
-                ax.scatter(at_tpr["tokens"], at_tpr["params"], s=16, color=tpr_colour(tpr, tprs),
+                ax.scatter(at_tpr["tokens"], at_tpr["params"], s=16, color=log_scale_colour(tpr, tprs),
                            label=f"tpr {tpr:g} ({len(at_tpr)} runs)")
         ax.set(xscale="log", yscale="log", xlabel="training tokens D", title=MIXTURE_LABELS[mixture])
         ax.set_ylim(runs["params"].min() / 2, runs["params"].max() * 2)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from scalelib.benchmark_info import BENCHMARKS
 from scalelib.intervals import LEVEL, IntervalPredictor, PredictionInterval
 from scalelib.pass_at_k import PassAtKLawFit, iso_pass_at_k
-from scalelib.style import COMPUTE_LABEL, shade_interval, small_multiples, tpr_colour
+from scalelib.style import COMPUTE_LABEL, log_scale_colour, shade_interval, small_multiples
 
 __all__ = [
     "plot_pass_at_k_vs_compute",
@@ -80,7 +80,7 @@ def plot_pass_at_k_vs_compute(
         grid = np.logspace(np.log10(rows["flops"].min()), np.log10(rows["flops"].max()), 100)
         for k in ks:
             at_k = rows[rows["k"] == k]
-            colour = tpr_colour(k, ks)  # log-scaled viridis, here over k
+            colour = log_scale_colour(k, ks)
             ax.plot(at_k["flops"], at_k["value"], "o", ms=2.5, color=colour, alpha=0.7, label=f"k = {k}")
             if name in fits:
                 ax.plot(grid, fits[name].predict(grid, k), color=colour, lw=1.2)
@@ -116,7 +116,7 @@ def plot_pass_at_k_vs_k(
     for name, ax in axes.items():
         rows = frame[frame["benchmark"] == name]
         for run, compute in computes.items():
-            colour = tpr_colour(compute, list(computes))  # log-scaled viridis, here over compute
+            colour = log_scale_colour(compute, list(computes))
             at_run = rows[rows["run"] == run]
             ax.plot(at_run["k"], at_run["value"], "o", color=colour, label=f"C = {compute:.1e} FLOPs")
             if name in fits:
@@ -219,7 +219,7 @@ def plot_compute_extrapolation(
         ax.axvspan(compute_cut, grid[-1], color=HELD_OUT_SHADE, zorder=0)
         _held_out_legend_entries(ax)
         for k in ks:
-            colour = tpr_colour(k, all_ks)  # log-scaled viridis over k, as in plot_pass_at_k_vs_compute
+            colour = log_scale_colour(k, all_ks)
             at_k = rows[rows["k"] == k]
             fitted = at_k["flops"] <= compute_cut
             ax.plot(at_k.loc[fitted, "flops"], at_k.loc[fitted, "value"], "o", ms=3, color=colour)
@@ -229,7 +229,7 @@ def plot_compute_extrapolation(
                 predictors[name], grid[None, :], np.asarray(ks)[:, None], rows["n_items"].iloc[0], level
             )
             for k, interval in zip(ks, intervals):
-                colour = tpr_colour(k, all_ks)
+                colour = log_scale_colour(k, all_ks)
                 shade_interval(ax, grid, interval.lower, interval.upper, colour=colour, level=level)
                 ax.plot(grid, interval.predicted, color=colour, lw=1.2, label=f"Eq. 5, k = {k}")
         ax.set(xscale="log", xlabel=COMPUTE_LABEL, xlim=(grid[0], grid[-1]), ylim=(0, None))
@@ -277,7 +277,7 @@ def plot_k_extrapolation(
         rows = frame[frame["benchmark"] == name]
         ax.axvspan(k_cut, 1.3 * k_grid[-1], color=HELD_OUT_SHADE, zorder=0)
         _held_out_legend_entries(ax)
-        colours = [tpr_colour(compute, list(computes)) for compute in computes]  # log-scaled viridis over compute
+        colours = [log_scale_colour(compute, list(computes)) for compute in computes]
         for colour, run in zip(colours, computes.index):
             at_run = rows[rows["run"] == run]
             fitted = at_run["k"] <= k_cut
@@ -378,7 +378,7 @@ def plot_total_compute(
         for index, volume in enumerate(volumes):
             iso = iso_pass_at_k(fits[name], targets[name], k, tpr=tpr, tokens_per_sample=tokens_per_sample,
                                 n_problems=volume)
-            colour = tpr_colour(volume, list(volumes))  # log-scaled viridis, here over volume
+            colour = log_scale_colour(volume, list(volumes))
             ax.plot(iso["k"], iso["total_flops"], "-", color=colour, lw=1.2, label=f"{volume:.0e} problems".replace("e+0", "e").replace("e+", "e"))
             ax.plot(iso["k"], iso["total_flops"].where(~iso["extrapolated"]), "o", color=colour, ms=3)
             ax.plot(iso["k"], iso["total_flops"].where(iso["extrapolated"]), "o", mfc="none", color=colour, ms=3)

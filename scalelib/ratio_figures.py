@@ -30,7 +30,7 @@ from scalelib.direct_law import DirectLawFit
 from scalelib.figures import draw_forecast
 from scalelib.intervals import LEVEL, IntervalPredictor, PredictionInterval
 from scalelib.ratio_law import RatioLawFit
-from scalelib.style import small_multiples, tpr_colour
+from scalelib.style import log_scale_colour, small_multiples
 
 __all__ = [
     "plot_scores_by_ratio",
@@ -90,7 +90,7 @@ def plot_scores_by_ratio(
     for name, ax in zip(names, axes):
         rows = frame[frame["benchmark"] == name]
         for tpr in tprs:
-            colour = tpr_colour(tpr, tprs)
+            colour = log_scale_colour(tpr, tprs)
             at_ratio = rows[rows["tpr"] == tpr]
             used = at_ratio.index.isin(fitted.index)
             ax.plot(at_ratio.loc[used, "flops"], at_ratio.loc[used, "value"], "o", ms=3, color=colour, alpha=0.8)
@@ -106,7 +106,7 @@ def plot_scores_by_ratio(
         ax.set_xscale("log")
         ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
     _label_outer_axes(axes, n_columns, "compute C (FLOPs)", "score")
-    handles = [Line2D([], [], marker="o", ls="none", color=tpr_colour(tpr, tprs), label=f"tpr {tpr:g}") for tpr in tprs]
+    handles = [Line2D([], [], marker="o", ls="none", color=log_scale_colour(tpr, tprs), label=f"tpr {tpr:g}") for tpr in tprs]
     handles += [
         Line2D([], [], marker="o", ls="none", mfc="none", color="0.3", label="not fitted (at or below chance)"),
         Line2D([], [], color="0.3", lw=1.4, label="Eq. 4, one surface"),
@@ -255,7 +255,7 @@ def plot_iso_accuracy(
             ax.plot(params, 10.0**exponent / (6 * params), ls=":", lw=0.7, color="0.6")
         for tpr in tprs:
             at_ratio = runs[runs["tpr"] == tpr]
-            ax.plot(at_ratio["params"], at_ratio["tokens"], "o", ms=2.5, color=tpr_colour(tpr, tprs),
+            ax.plot(at_ratio["params"], at_ratio["tokens"], "o", ms=2.5, color=log_scale_colour(tpr, tprs),
                     label=f"runs, tpr {tpr:g}")
         ax.plot(optimal_params(fit, budgets), optimal_tokens(fit, budgets), color="#c8553d", lw=2,
                 label="compute-optimal frontier")

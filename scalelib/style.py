@@ -16,7 +16,7 @@ __all__ = [
     "MIXTURE_LABELS",
     "COMPUTE_LABEL",
     "use_book_style",
-    "tpr_colour",
+    "log_scale_colour",
     "small_multiples",
     "shared_legend",
     "INTERVAL_ALPHA",
@@ -58,10 +58,10 @@ def use_book_style() -> None:
     pd.set_option("display.width", 120)
 
 
-def tpr_colour(tpr: float, tprs: list[float]) -> tuple[float, float, float, float]:
-    """Colour of ratio ``tpr`` on a log scale spanning ``tprs`` (viridis)."""
-    low, high = np.log(min(tprs)), np.log(max(tprs))
-    position = 0.5 if high == low else (np.log(tpr) - low) / (high - low)
+def log_scale_colour(value: float, values: list[float]) -> tuple[float, float, float, float]:
+    """Colour of ``value`` on a log scale spanning ``values`` (viridis): a ratio, k, compute ..."""
+    low, high = np.log(min(values)), np.log(max(values))
+    position = 0.5 if high == low else (np.log(value) - low) / (high - low)
     return plt.get_cmap("viridis")(0.9 * position)
 
 
