@@ -44,6 +44,7 @@ import pandas as pd
 from fit_laws import fit_every_law, timed
 
 from scalelib import data, two_stage
+from scalelib.backtest import backtest_at_cuts
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
 from scalelib.intervals import (
     N_RESAMPLES,
@@ -199,10 +200,7 @@ def interval_timings(n_resamples: int, cut: float = 1e21) -> None:
 
 def coverage_backtests(kept: pd.DataFrame, fitter: Callable, level: float = 0.9) -> pd.DataFrame:
     """The book's interval backtests: every mixture and cut of ``COVERAGE_CUTS``."""
-    return pd.concat([
-        backtest_intervals(kept[kept["mixture"] == mixture], fitter, compute_cut=cut, level=level)
-        for mixture, cuts in COVERAGE_CUTS.items() for cut in cuts
-    ], ignore_index=True)
+    return backtest_at_cuts(kept, fitter, COVERAGE_CUTS, run_backtest=backtest_intervals, level=level)
 
 
 def coverage(laws: list[str], n_resamples: int) -> None:

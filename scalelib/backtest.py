@@ -12,11 +12,13 @@ that receives all columns of one benchmark's training rows (``params``, ``tokens
 ``tpr``, ``n_items`` ... pass through, so laws needing them can use them).
 :func:`law_forecaster` turns any ``fit_<law>(compute, accuracy, *, chance, labels)``
 into such a fitter; each law module exposes a ready-made one.
+:func:`forecasts_below_cut` fits the same way and returns each benchmark's forecast as a
+function of compute, for figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -139,6 +141,83 @@ def backtest(
     )
     result.insert(result.columns.get_loc("n_train"), "compute_cut", compute_cut)
     return result
+
+
+def backtest_at_cuts(
+    frame: pd.DataFrame,
+    fit: Callable,
+    compute_cuts: Mapping[str, Sequence[float]],
+    *,
+    run_backtest: Callable[..., pd.DataFrame] = backtest,
+    **options: object,
+) -> pd.DataFrame:
+    """Backtest one law on each mixture at each of its compute cuts, results concatenated.
+
+    Parameters
+    ----------
+    frame
+        Rows of several mixtures (column ``mixture``).
+    fit
+        The fitter handed to ``run_backtest``.
+    compute_cuts
+        ``{mixture: cuts}``, e.g. ``{"dclm": [1e21, 1e22], "c4": [1e20, 1e21]}``.
+    run_backtest
+        :func:`backtest` (default) or :func:`scalelib.intervals.backtest_intervals`.
+    **options
+        Passed to ``run_backtest`` (e.g. ``level`` for intervals).
+    """
+    return pd.concat([
+        run_backtest(frame[frame["mixture"] == mixture], fit, compute_cut=cut, **options)
+        for mixture, cuts in compute_cuts.items() for cut in cuts
+    ], ignore_index=True)
+
+
+def forecast_rows(training_rows: pd.DataFrame, compute: ArrayLike, compute_column: str = "flops") -> pd.DataFrame:
+    """Rows to forecast at ``compute``: the compute column, and ``n_items`` of the training rows if present.
+
+    Enough for every law of compute alone (not for the ratio law, which needs N and D,
+    nor for pass@k, which needs k).
+    """
+    rows = pd.DataFrame({compute_column: np.atleast_1d(np.asarray(compute, dtype=float))})
+    if "n_items" in training_rows.columns:
+        rows["n_items"] = training_rows["n_items"].iloc[0]
+    return rows
+
+
+def forecasts_below_cut(
+    frame: pd.DataFrame, fit: Callable[[pd.DataFrame], Callable], *, compute_cut: float, compute_column: str = "flops"
+) -> dict[str, Callable[[ArrayLike], object]]:
+    """Fit each benchmark's rows with ``C <= compute_cut``; return its forecast as a function of compute.
+
+    The figure counterpart of :func:`backtest` (same fits), for
+    :func:`scalelib.figures.plot_forecasts`.
+
+    Parameters
+    ----------
+    frame
+        One mixture's rows (columns ``benchmark``, the compute, ``value``, ``chance`` ...).
+    fit
+        A :data:`Fitter`, or any callable ``fit(training_rows) -> predict(rows)`` such as
+        an interval fitter bound to a level (:func:`scalelib.intervals.interval_forecasts`).
+
+    Returns
+    -------
+    dict
+        ``{benchmark: forecast(compute)}``, ``forecast`` returning what the predictor
+        returns for :func:`forecast_rows` at that compute. Benchmarks whose training rows
+        the fitter refuses (:class:`~scalelib.normalise.ScalingDataError`) are left out.
+    """
+    training = frame[frame[compute_column] <= compute_cut]
+    by_benchmark = {}
+    for benchmark, rows in training.groupby("benchmark", sort=True):
+        try:
+            predict = fit(rows.copy())
+        except ScalingDataError:
+            continue
+        by_benchmark[str(benchmark)] = (
+            lambda compute, predict=predict, rows=rows: predict(forecast_rows(rows, compute, compute_column))
+        )
+    return by_benchmark
 
 
 def backtest_split(

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from scalelib.backtest import forecast_rows
 from scalelib.benchmark_info import BENCHMARKS
 from scalelib.intervals import (
     LEVEL,
@@ -313,10 +314,6 @@ def _interval_fitter(args: argparse.Namespace) -> IntervalFitter:
     )
 
 
-def _forecast_rows(training_rows: pd.DataFrame, compute: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"flops": compute, "n_items": training_rows["n_items"].iloc[0]})
-
-
 def forecast_table(
     kept: pd.DataFrame, fit: IntervalFitter, target_flops: Sequence[float], *, level: float,
     grid_points: int = 0,
@@ -336,7 +333,7 @@ def forecast_table(
     for benchmark, rows in kept.groupby("benchmark", sort=True):
         grid = np.logspace(np.log10(rows["flops"].min()), np.log10(max(targets.max(), rows["flops"].max())),
                            grid_points)
-        interval = fit(rows.copy())(_forecast_rows(rows, np.concatenate([targets, grid])), level)
+        interval = fit(rows.copy())(forecast_rows(rows, np.concatenate([targets, grid])), level)
         table = interval.to_frame(np.concatenate([targets, grid]))
         tables.append(table.iloc[: len(targets)].assign(benchmark=benchmark, n_runs=len(rows)))
         curves[benchmark] = table.iloc[len(targets):]
@@ -349,7 +346,8 @@ def plot_forecast(
     law: str, level: float,
 ) -> Figure:
     """One panel per benchmark: the runs, the fitted law, its shaded interval and the forecasts."""
-    from scalelib.style import shade_interval, shared_legend, small_multiples, use_book_style  # matplotlib is imported only for a figure
+    # matplotlib is imported only for a figure
+    from scalelib.style import label_outer_axes, shade_interval, shared_legend, small_multiples, use_book_style
 
     use_book_style()
     names = list(curves)
@@ -374,11 +372,7 @@ def plot_forecast(
             ax.axhline(chance, ls="--", lw=1, color="0.5", label="chance")
         ax.set_xscale("log")
         ax.set_title(name, fontsize=9)
-    for ax in axes[-n_columns:]:
-        ax.set_xlabel("training compute C (FLOPs)")
-        ax.xaxis.set_tick_params(labelbottom=True)
-    for ax in axes[::n_columns]:
-        ax.set_ylabel("accuracy")
+    label_outer_axes(axes, n_columns, xlabel="training compute C (FLOPs)", ylabel="accuracy")
     shared_legend(figure, axes, max_columns=3)
     figure.suptitle(f"Forecasts of the {law} law with {level:.0%} prediction intervals")
     return figure

@@ -36,7 +36,6 @@ from scipy.optimize import brentq, minimize_scalar
 from scalelib.normalise import REFERENCE_COMPUTE, ScalingDataError
 from scalelib.ratio_law import (
     REFERENCE_PARAMS,
-    REFERENCE_TOKENS,
     RatioLawFit,
     fit_ratio_law_to_rows,
 )

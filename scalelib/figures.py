@@ -19,8 +19,10 @@ from scalelib.intervals import PredictionInterval
 from scalelib.normalise import neg_log_q
 from scalelib.style import (
     COMPUTE_LABEL,
+    HELD_OUT_SHADE,
     MIXTURE_COLOURS,
     MIXTURE_LABELS,
+    label_outer_axes,
     log_scale_colour,
     shade_interval,
     shared_legend,
@@ -108,11 +110,7 @@ def plot_scores_vs_compute(
             ax.axhline(chance, ls="--", lw=1, color="0.5", label="chance")
         ax.set_xscale("log")
         ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
-    for ax in axes[-n_columns:]:
-        ax.set_xlabel("compute C (FLOPs)")
-        ax.xaxis.set_tick_params(labelbottom=True)
-    for ax in axes[::n_columns]:
-        ax.set_ylabel(ylabel)
+    label_outer_axes(axes, n_columns, xlabel="compute C (FLOPs)", ylabel=ylabel)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     figure.suptitle(title)
@@ -164,7 +162,7 @@ def plot_forecasts(
     for name, ax in zip(names, axes):
         rows = frame[frame["benchmark"] == name]
         fitted = rows["flops"] <= compute_cut
-        ax.axvspan(compute_cut, grid[-1], color="0.92", zorder=0)
+        ax.axvspan(compute_cut, grid[-1], color=HELD_OUT_SHADE, zorder=0)
         ax.plot(rows.loc[fitted, "flops"], rows.loc[fitted, "value"], "o", color="0.25", label="fitted runs")
         ax.plot(rows.loc[~fitted, "flops"], rows.loc[~fitted, "value"], "o", mfc="none", color="0.25",
                 label="held-out runs")
@@ -175,11 +173,7 @@ def plot_forecasts(
             ax.axhline(BENCHMARKS[name].chance, ls="--", lw=1, color="0.5", label="chance")
         ax.set_xscale("log")
         ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
-    for ax in axes[-n_columns:]:
-        ax.set_xlabel("compute C (FLOPs)")
-        ax.xaxis.set_tick_params(labelbottom=True)
-    for ax in axes[::n_columns]:
-        ax.set_ylabel("score")
+    label_outer_axes(axes, n_columns, xlabel="compute C (FLOPs)", ylabel="score")
     shared_legend(figure, axes)
     figure.suptitle(title)
     return figure

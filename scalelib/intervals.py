@@ -41,7 +41,8 @@ This module holds
 * :class:`PredictionInterval`, :data:`IntervalPredictor`, :data:`IntervalFitter` -- the
   interval counterparts of :mod:`scalelib.backtest`'s Predictor and Fitter;
 * analytic intervals: :func:`direct_law_interval` (Eq. 2) and
-  :func:`pass_at_k_law_interval` (Eq. 5);
+  :func:`pass_at_k_law_interval` (Eq. 5, and its fitter :func:`pass_at_k_interval_fitter`);
+  :func:`share_beyond_fitted_compute` (how many held-out rows get a drift term);
 * the bootstrap: :func:`resample_runs`, :func:`direct_law_bootstrap` (all resamples at
   once, vectorised), :func:`bootstrap_predictions` (any fitter, one refit per resample);
 * calibration: :func:`estimate_drift_rate`;
@@ -74,6 +75,8 @@ from scalelib.backtest import (
     single_chance_level,
     backtest,
     backtest_split,
+    forecast_rows,
+    forecasts_below_cut,
     summarise_backtest,
 )
 from scalelib.bnsl import (
@@ -124,6 +127,8 @@ __all__ = [
     "extrapolation_distance",
     "direct_law_interval",
     "pass_at_k_law_interval",
+    "pass_at_k_interval_fitter",
+    "share_beyond_fitted_compute",
     "resample_runs",
     "direct_law_bootstrap",
     "bootstrap_predictions",
@@ -257,6 +262,20 @@ def transformed(accuracy: ArrayLike, chance: float) -> np.ndarray:
 def untransformed(y: ArrayLike, chance: float) -> np.ndarray:
     """Inverse of :func:`transformed`: ``acc = chance + (1 - chance) exp(-exp(y))``."""
     return accuracy_from_neg_log_q(np.exp(np.asarray(y, dtype=float)), chance)
+
+
+def share_beyond_fitted_compute(
+    frame: pd.DataFrame, held_out: pd.Series, *, compute_column: str = "flops"
+) -> float:
+    """Share of the held-out rows whose compute exceeds the largest fitted run of their benchmark.
+
+    Only those rows get a drift term (:func:`extrapolation_distance` is zero for the
+    others): for a split that is not a compute cut (e.g. leave one ratio out) this says
+    how much of its coverage the drift calibration can affect.
+    """
+    largest_fitted = frame[~held_out].groupby("benchmark")[compute_column].max()
+    rows = frame[held_out]
+    return float((rows[compute_column] > rows["benchmark"].map(largest_fitted)).mean())
 
 
 def extrapolation_distance(compute: ArrayLike, fitted_compute: ArrayLike) -> np.ndarray:
@@ -417,6 +436,31 @@ def pass_at_k_law_interval(
         fit.predict(np.exp(log_compute), np.exp(log_k)), centre - half_width, centre + half_width, 0.0,
         level=level, method=f"analytic, {band}", drift_rate=0.0,
     )
+
+
+def pass_at_k_interval_fitter(*, band: Band = "prediction", compute_column: str = "flops") -> IntervalFitter:
+    """The :data:`IntervalFitter` of :func:`pass_at_k_law_interval` (analytic Eq. 5, no drift term).
+
+    Training and forecast rows carry the compute, ``k`` and (training rows) ``value``,
+    pass@k. Optimistic (see :func:`pass_at_k_law_interval`); the book uses it to show
+    by how much, against :func:`bootstrap_interval_fitter` around
+    :func:`scalelib.pass_at_k.pass_at_k_forecaster`.
+    """
+    _check_option("band", band, ("prediction", "confidence"))
+
+    def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
+        compute, k, values = (training_rows[column].to_numpy() for column in (compute_column, "k", "value"))
+        labels = training_rows["run"].tolist() if "run" in training_rows.columns else None
+
+        def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
+            return pass_at_k_law_interval(
+                compute, k, values, at_compute=rows[compute_column].to_numpy(), at_k=rows["k"].to_numpy(),
+                level=level, band=band, labels=labels,
+            )
+
+        return predict
+
+    return fit
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -916,14 +960,6 @@ def bootstrap_interval_fitter(
 # --------------------------------------------------------------------------- use
 
 
-def _forecast_rows(training_rows: pd.DataFrame, compute: ArrayLike, compute_column: str) -> pd.DataFrame:
-    """Rows to forecast at ``compute``: the compute column, and ``n_items`` of the training rows if present."""
-    rows = pd.DataFrame({compute_column: np.atleast_1d(np.asarray(compute, dtype=float))})
-    if "n_items" in training_rows.columns:
-        rows["n_items"] = training_rows["n_items"].iloc[0]
-    return rows
-
-
 def forecast_interval(
     fit: IntervalFitter,
     training_rows: pd.DataFrame,
@@ -938,7 +974,7 @@ def forecast_interval(
     training rows if present; laws needing more columns (the ratio law's N and D) need
     their rows built by the caller and passed to the fitted predictor directly.
     """
-    return fit(training_rows.copy())(_forecast_rows(training_rows, at_compute, compute_column), level)
+    return fit(training_rows.copy())(forecast_rows(training_rows, at_compute, compute_column), level)
 
 
 def interval_forecasts(
@@ -951,43 +987,22 @@ def interval_forecasts(
 ) -> dict[str, Callable[[ArrayLike], PredictionInterval]]:
     """Fit each benchmark's runs with ``C <= compute_cut``; return its interval as a function of compute.
 
-    The interval counterpart of fitting every benchmark for a figure of forecasts
+    :func:`scalelib.backtest.forecasts_below_cut` with intervals at ``level``
     (:func:`scalelib.figures.plot_forecasts` shades what these functions return).
-
-    Parameters
-    ----------
-    frame
-        One mixture's rows, as for :func:`backtest_intervals`.
-    fit
-        E.g. :func:`law_interval_fitter` or :func:`bootstrap_interval_fitter`.
-    compute_cut
-        Only runs at or below it are fitted.
-    level
-        Nominal coverage of the intervals.
 
     Returns
     -------
     dict
-        ``{benchmark: interval_at(compute) -> PredictionInterval}``. Forecast rows carry
-        the compute and ``n_items`` (as :func:`forecast_interval`). A benchmark whose
-        training rows the fitter refuses (:class:`~scalelib.normalise.ScalingDataError`)
-        is left out.
+        ``{benchmark: interval_at(compute) -> PredictionInterval}``; benchmarks the
+        fitter refuses are left out.
     """
     level = _check_level(level)
-    training = frame[frame[compute_column] <= compute_cut]
-    by_benchmark = {}
-    for benchmark, rows in training.groupby("benchmark", sort=True):
-        try:
-            predict = fit(rows.copy())
-        except ScalingDataError:
-            continue
 
-        def interval_at(compute: ArrayLike, predict: IntervalPredictor = predict,
-                        rows: pd.DataFrame = rows) -> PredictionInterval:
-            return predict(_forecast_rows(rows, compute, compute_column), level)
+    def fit_at_level(training_rows: pd.DataFrame) -> Callable[[pd.DataFrame], PredictionInterval]:
+        predict = fit(training_rows)
+        return lambda rows: predict(rows, level)
 
-        by_benchmark[str(benchmark)] = interval_at
-    return by_benchmark
+    return forecasts_below_cut(frame, fit_at_level, compute_cut=compute_cut, compute_column=compute_column)
 
 
 INTERVAL_ROW = "interval_row"

@@ -89,6 +89,7 @@ def validate_map_inputs(
     *,
     chance: float,
     n_parameters: int,
+    loss_dimensions: int = 1,
     labels: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Check the inputs of a loss-to-accuracy map and return them as float arrays.
@@ -103,18 +104,23 @@ def validate_map_inputs(
         Chance accuracy of the benchmark, in [0, 1).
     n_parameters
         Parameters of the map; at least ``n_parameters + 1`` runs are needed.
+    loss_dimensions
+        1 for one loss per run, 2 for several validation sets per run (FLP-M).
     labels
         Optional run ids, used to name offending runs in error messages.
 
     Raises
     ------
     ScalingDataError
-        On mismatched lengths, NaN or non-positive loss, NaN accuracy or accuracy outside
+        On losses of the wrong dimension, mismatched lengths, NaN or non-positive loss, NaN accuracy or accuracy outside
         [0, 1], a chance level outside [0, 1), or too few runs.
     """
     loss = np.asarray(loss, dtype=float)
     accuracy = np.asarray(accuracy, dtype=float).ravel()
-    if loss.ndim not in (1, 2) or len(loss) != len(accuracy) or (labels is not None and len(labels) != len(loss)):
+    if loss.ndim != loss_dimensions:
+        expected = "one loss per run" if loss_dimensions == 1 else "a 2-d array of losses (runs x validation sets)"
+        raise ScalingDataError(f"This map takes {expected}, got losses of shape {loss.shape}.")
+    if len(loss) != len(accuracy) or (labels is not None and len(labels) != len(loss)):
         raise ScalingDataError(
             f"Mismatched inputs: losses of shape {loss.shape}, {len(accuracy)} accuracies"
             + ("" if labels is None else f" and {len(labels)} labels") + "."
@@ -197,8 +203,6 @@ def fit_linear_map(
         With ``emergence_loss = inf``; covariance ``s^2 (X^T X)^-1``.
     """
     loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=2, labels=labels)
-    if loss.ndim != 1:
-        raise ScalingDataError(f"The linear map takes one loss per run, got shape {loss.shape}.")
     design = np.column_stack([np.ones_like(loss), loss])
     (a, b), *_ = np.linalg.lstsq(design, accuracy, rcond=None)
     fitted = design @ np.array([a, b])
@@ -360,8 +364,6 @@ def fit_logistic_map(
     LogisticMapFit
     """
     loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=3, labels=labels)
-    if loss.ndim != 1:
-        raise ScalingDataError(f"The logistic map takes one loss per run, got shape {loss.shape}.")
 
     def residual(parameters: lmfit.Parameters) -> np.ndarray:
         return _logistic(
@@ -455,9 +457,9 @@ def fit_flp_m_map(
     -------
     FlpMFit
     """
-    losses, accuracy = validate_map_inputs(losses, accuracy, chance=chance, n_parameters=2, labels=labels)
-    if losses.ndim != 2:
-        raise ScalingDataError(f"FLP-M takes a 2-d array of losses (runs x validation sets), got {losses.shape}.")
+    losses, accuracy = validate_map_inputs(
+        losses, accuracy, chance=chance, n_parameters=2, loss_dimensions=2, labels=labels
+    )
     if len(hidden_layer_sizes) != 2:
         raise ValueError(f"FLP-M has two hidden layers, got hidden_layer_sizes={hidden_layer_sizes}.")
     network = MLPRegressor(

@@ -22,7 +22,14 @@ from matplotlib.figure import Figure
 from scalelib.benchmark_info import BENCHMARKS
 from scalelib.intervals import LEVEL, IntervalPredictor, PredictionInterval
 from scalelib.pass_at_k import PassAtKLawFit, iso_pass_at_k
-from scalelib.style import COMPUTE_LABEL, log_scale_colour, shade_interval, small_multiples
+from scalelib.style import (
+    COMPUTE_LABEL,
+    HELD_OUT_SHADE,
+    log_scale_colour,
+    shade_interval,
+    shared_legend,
+    small_multiples,
+)
 
 __all__ = [
     "plot_pass_at_k_vs_compute",
@@ -35,8 +42,6 @@ __all__ = [
 ]
 
 PANEL_SIZE = (3.2, 2.7)
-HELD_OUT_SHADE = "0.92"
-"""Grey of the held-out region, as in :func:`scalelib.figures.plot_forecasts`."""
 
 
 def _panels(names: Sequence[str]) -> tuple[Figure, dict[str, plt.Axes]]:
@@ -49,15 +54,6 @@ def _panels(names: Sequence[str]) -> tuple[Figure, dict[str, plt.Axes]]:
 
 def _benchmarks(frame: pd.DataFrame) -> list[str]:
     return [name for name in BENCHMARKS if name in set(frame["benchmark"])]
-
-
-def _shared_legend(figure: Figure, axes: Sequence[plt.Axes], *, n_columns: int | None = None) -> None:
-    handles = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    figure.legend(list(handles.values()), list(handles), loc="outside lower center",
-                  ncols=n_columns or len(handles))
 
 
 def plot_pass_at_k_vs_compute(
@@ -86,7 +82,7 @@ def plot_pass_at_k_vs_compute(
                 ax.plot(grid, fits[name].predict(grid, k), color=colour, lw=1.2)
         ax.set(xscale="log", xlabel=COMPUTE_LABEL, ylim=(0, None))
     axes[names[0]].set_ylabel("pass@k")
-    _shared_legend(figure, list(axes.values()))
+    shared_legend(figure, list(axes.values()))
     figure.suptitle(title)
     return figure
 
@@ -124,7 +120,7 @@ def plot_pass_at_k_vs_k(
         ax.set(xscale="log", xlabel="samples per problem k", ylim=(0, None))
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
     axes[names[0]].set_ylabel("pass@k")
-    _shared_legend(figure, list(axes.values()))
+    shared_legend(figure, list(axes.values()))
     figure.suptitle(title)
     return figure
 
@@ -148,7 +144,7 @@ def plot_backtests(results: Mapping[str, pd.DataFrame], *, title: str) -> Figure
                     label=BENCHMARKS[name].label)
         ax.set(xlim=(0, top), ylim=(0, top), xlabel="observed pass@k", title=label, aspect="equal")
     axes[0, 0].set_ylabel("predicted pass@k")
-    _shared_legend(figure, axes[0])
+    shared_legend(figure, axes[0])
     figure.suptitle(title)
     return figure
 
@@ -234,7 +230,7 @@ def plot_compute_extrapolation(
                 ax.plot(grid, interval.predicted, color=colour, lw=1.2, label=f"Eq. 5, k = {k}")
         ax.set(xscale="log", xlabel=COMPUTE_LABEL, xlim=(grid[0], grid[-1]), ylim=(0, None))
     axes[names[0]].set_ylabel("pass@k")
-    _shared_legend(figure, list(axes.values()))
+    shared_legend(figure, list(axes.values()))
     figure.suptitle(title)
     return figure
 
@@ -294,7 +290,7 @@ def plot_k_extrapolation(
         ax.set(xscale="log", xlabel="samples per problem k", xlim=(0.8, 1.3 * k_grid[-1]), ylim=(0, None))
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
     axes[names[0]].set_ylabel("pass@k")
-    _shared_legend(figure, list(axes.values()), n_columns=3)
+    shared_legend(figure, list(axes.values()), max_columns=3)
     figure.suptitle(title)
     return figure
 
@@ -388,6 +384,6 @@ def plot_total_compute(
                title=f"{BENCHMARKS[name].label}: pass@k = {targets[name]:g}")
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
     axes[names[0]].set_ylabel("total compute (FLOPs)")
-    _shared_legend(figure, list(axes.values()))
+    shared_legend(figure, list(axes.values()))
     figure.suptitle(title)
     return figure

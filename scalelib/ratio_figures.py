@@ -30,7 +30,7 @@ from scalelib.direct_law import DirectLawFit
 from scalelib.figures import draw_forecast
 from scalelib.intervals import LEVEL, IntervalPredictor, PredictionInterval
 from scalelib.ratio_law import RatioLawFit
-from scalelib.style import log_scale_colour, small_multiples
+from scalelib.style import HELD_OUT_SHADE, label_outer_axes, log_scale_colour, shared_legend, small_multiples
 
 __all__ = [
     "plot_scores_by_ratio",
@@ -39,26 +39,6 @@ __all__ = [
     "plot_iso_accuracy",
     "plot_optimal_ratio_vs_compute",
 ]
-
-
-def _label_outer_axes(axes: np.ndarray, n_columns: int, xlabel: str, ylabel: str) -> None:
-    """X labels on the bottom panel of each column, y labels on the first column."""
-    for ax in axes[-n_columns:]:
-        ax.set_xlabel(xlabel)
-        ax.xaxis.set_tick_params(labelbottom=True)
-    for ax in axes[::n_columns]:
-        ax.set_ylabel(ylabel)
-
-
-def _figure_legend(figure: Figure, axes: np.ndarray, *, max_columns: int = 7) -> None:
-    """One legend below the panels, with each label once, in at most ``max_columns`` columns."""
-    handles = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    figure.legend(
-        list(handles.values()), list(handles), loc="outside lower center", ncols=min(len(handles), max_columns)
-    )
 
 
 def plot_scores_by_ratio(
@@ -105,7 +85,7 @@ def plot_scores_by_ratio(
             ax.axhline(BENCHMARKS[name].chance, ls=":", lw=1, color="0.5")
         ax.set_xscale("log")
         ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
-    _label_outer_axes(axes, n_columns, "compute C (FLOPs)", "score")
+    label_outer_axes(axes, n_columns, xlabel="compute C (FLOPs)", ylabel="score")
     handles = [Line2D([], [], marker="o", ls="none", color=log_scale_colour(tpr, tprs), label=f"tpr {tpr:g}") for tpr in tprs]
     handles += [
         Line2D([], [], marker="o", ls="none", mfc="none", color="0.3", label="not fitted (at or below chance)"),
@@ -144,7 +124,7 @@ def plot_backtest_errors(summaries: Mapping[str, pd.DataFrame], *, title: str) -
         ax.set_xticklabels([f"{tick:g}" for tick in ticks])
         ax.set(xlabel="mean |predicted - observed| (accuracy points)", title=panel)
     axes[0, 0].invert_yaxis()  # the y axis is shared: first benchmark on top
-    _figure_legend(figure, axes[0])
+    shared_legend(figure, axes[0], max_columns=7)
     figure.suptitle(title)
     return figure
 
@@ -193,7 +173,7 @@ def plot_interval_backtest_by_ratio(
         for ax, tpr in zip(row_axes, tprs):
             at_ratio = rows[rows["tpr"] == tpr]
             fitted = at_ratio["flops"] <= compute_cut
-            ax.axvspan(compute_cut, grid[-1], color="0.92", zorder=0)
+            ax.axvspan(compute_cut, grid[-1], color=HELD_OUT_SHADE, zorder=0)
             ax.plot(at_ratio.loc[fitted, "flops"], at_ratio.loc[fitted, "value"], "o", ms=3, color="0.25",
                     label="fitted runs")
             ax.plot(at_ratio.loc[~fitted, "flops"], at_ratio.loc[~fitted, "value"], "o", ms=3, mfc="none",
@@ -209,7 +189,7 @@ def plot_interval_backtest_by_ratio(
         ax.set_title(f"tpr {tpr:g}", fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("compute C (FLOPs)")
-    _figure_legend(figure, axes.ravel(), max_columns=4)
+    shared_legend(figure, axes.ravel(), max_columns=4)
     figure.suptitle(title)
     return figure
 
@@ -263,7 +243,7 @@ def plot_iso_accuracy(
         ax.set(xscale="log", yscale="log", xlim=(params[0], params[-1]), ylim=(tokens[0], tokens[-1]),
                xlabel="parameters N", title=BENCHMARKS[name].label)
     axes[0].set_ylabel("training tokens D")
-    _figure_legend(figure, axes)
+    shared_legend(figure, axes, max_columns=7)
     figure.suptitle(title)
     return figure
 
@@ -293,7 +273,7 @@ def plot_optimal_ratio_vs_compute(
         ax.plot(budgets, ratio, color="#1f5fa8", lw=1.6, label="compute-optimal tpr (Eq. 4)")
         ax.set(xscale="log", yscale="log", ylim=(0.5, 2000))
         ax.set_title(BENCHMARKS[name].label, fontsize=9)
-    _label_outer_axes(axes, n_columns, "compute C (FLOPs)", "optimal tpr")
-    _figure_legend(figure, axes)
+    label_outer_axes(axes, n_columns, xlabel="compute C (FLOPs)", ylabel="optimal tpr")
+    shared_legend(figure, axes, max_columns=7)
     figure.suptitle(title)
     return figure

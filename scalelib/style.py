@@ -19,6 +19,8 @@ __all__ = [
     "log_scale_colour",
     "small_multiples",
     "shared_legend",
+    "label_outer_axes",
+    "HELD_OUT_SHADE",
     "INTERVAL_ALPHA",
     "shade_interval",
 ]
@@ -26,6 +28,8 @@ __all__ = [
 MIXTURE_COLOURS = {"dclm": "#1f5fa8", "c4": "#c8553d"}
 MIXTURE_LABELS = {"dclm": "DCLM mixture", "c4": "C4"}
 COMPUTE_LABEL = "training compute C = 6ND (FLOPs)"
+HELD_OUT_SHADE = "0.92"
+"""Grey of the region of held-out runs (beyond a backtest's cut) in every figure."""
 INTERVAL_ALPHA = 0.2
 """Opacity of every shaded prediction interval, so bands look alike across chapters."""
 
@@ -92,6 +96,19 @@ def shared_legend(figure, axes, *, max_columns: int | None = None) -> None:
             handles.setdefault(label, handle)
     n_columns = len(handles) if max_columns is None else min(len(handles), max_columns)
     figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=n_columns)
+
+
+def label_outer_axes(axes, n_columns: int, *, xlabel: str, ylabel: str) -> None:
+    """X labels (and tick labels) on the bottom panel of each column, y labels on the first column.
+
+    For the flat array of :func:`small_multiples`: the last ``n_columns`` panels are the
+    bottom of their columns, also when the last row is incomplete.
+    """
+    for ax in axes[-n_columns:]:
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[::n_columns]:
+        ax.set_ylabel(ylabel)
 
 
 def shade_interval(ax, compute, lower, upper, *, colour, level: float, label: str | None = None) -> None:

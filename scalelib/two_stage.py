@@ -42,7 +42,14 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from scalelib.backtest import Fitter, Predictor, single_chance_level, backtest, summarise_backtest
+from scalelib.backtest import (
+    Fitter,
+    Predictor,
+    backtest_at_cuts,
+    forecasts_below_cut,
+    single_chance_level,
+    summarise_backtest,
+)
 from scalelib.benchmark_info import BENCHMARKS, VALIDATION_SETS
 from scalelib.intervals import LEVEL, IntervalFitter, PredictionInterval, backtest_intervals, summarise_intervals
 from scalelib.loss_law import LossLawFit, fit_loss_law, loss_column, own_validation_set
@@ -236,7 +243,7 @@ def backtest_methods(
         The concatenated :func:`scalelib.backtest.backtest` results with a first column
         ``method``.
     """
-    return _backtest_each(frame, fitters, compute_cuts, backtest)
+    return _backtest_each(frame, fitters, compute_cuts)
 
 
 def backtest_interval_methods(
@@ -267,26 +274,20 @@ def backtest_interval_methods(
         ``method``; summarise with :func:`scalelib.intervals.summarise_intervals`.
     """
 
-    def backtest_with_intervals(rows: pd.DataFrame, fit: IntervalFitter, *, compute_cut: float) -> pd.DataFrame:
-        return backtest_intervals(rows, fit, compute_cut=compute_cut, level=level)
-
-    return _backtest_each(frame, fitters, compute_cuts, backtest_with_intervals)
+    return _backtest_each(frame, fitters, compute_cuts, run_backtest=backtest_intervals, level=level)
 
 
 def _backtest_each(
     frame: pd.DataFrame,
     fitters: dict[str, Callable],
     compute_cuts: dict[str, Sequence[float]],
-    run_backtest: Callable[..., pd.DataFrame],
+    **options: object,
 ) -> pd.DataFrame:
-    """``run_backtest(rows of one mixture, fit, compute_cut=cut)`` for every method, mixture and cut."""
-    results = []
-    for method, fit in fitters.items():
-        for mixture, cuts in compute_cuts.items():
-            for cut in cuts:
-                result = run_backtest(frame[frame["mixture"] == mixture], fit, compute_cut=cut)
-                results.append(result.assign(method=method))
-    combined = pd.concat(results, ignore_index=True)
+    """:func:`scalelib.backtest.backtest_at_cuts` for every method, with a first column ``method``."""
+    combined = pd.concat([
+        backtest_at_cuts(frame, fit, compute_cuts, **options).assign(method=method)
+        for method, fit in fitters.items()
+    ], ignore_index=True)
     return combined[["method", *combined.columns.drop("method")]]
 
 
@@ -431,18 +432,7 @@ def forecast_curves(
         benchmarks a method refuses (:class:`~scalelib.normalise.ScalingDataError`)
         are left out.
     """
-    curves = {}
-    for method, fit in fitters.items():
-        curves[method] = {}
-        for benchmark, rows in frame.groupby("benchmark", sort=False):
-            try:
-                predict = fit(rows[rows["flops"] <= compute_cut].copy())
-            except ScalingDataError:
-                continue
-            curves[method][benchmark] = lambda compute, predict=predict: predict(
-                pd.DataFrame({"flops": np.asarray(compute, dtype=float)})
-            )
-    return curves
+    return {method: forecasts_below_cut(frame, fit, compute_cut=compute_cut) for method, fit in fitters.items()}
 
 
 def decompose_two_stage_error(two_stage: pd.DataFrame, oracle: pd.DataFrame) -> pd.DataFrame:

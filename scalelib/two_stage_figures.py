@@ -16,7 +16,15 @@ from matplotlib.figure import Figure
 
 from scalelib.benchmark_info import BENCHMARKS
 from scalelib.loss_law import LossLawFit, own_validation_set
-from scalelib.style import COMPUTE_LABEL, MIXTURE_COLOURS, MIXTURE_LABELS, shared_legend, small_multiples
+from scalelib.style import (
+    COMPUTE_LABEL,
+    HELD_OUT_SHADE,
+    MIXTURE_COLOURS,
+    MIXTURE_LABELS,
+    label_outer_axes,
+    shared_legend,
+    small_multiples,
+)
 
 __all__ = [
     "METHOD_COLOURS",
@@ -68,7 +76,7 @@ def plot_loss_law_fits(
         cut = compute_cuts[mixture]
         fitted = rows["flops"] <= cut
         grid = np.logspace(np.log10(rows["flops"].min()), np.log10(rows["flops"].max() * 1.5), 200)
-        ax.axvspan(cut, grid[-1], color="0.92", zorder=0)
+        ax.axvspan(cut, grid[-1], color=HELD_OUT_SHADE, zorder=0)
         ax.plot(rows.loc[fitted, "flops"], rows.loc[fitted, column], "o", color=MIXTURE_COLOURS[mixture],
                 label="fitted runs")
         ax.plot(rows.loc[~fitted, "flops"], rows.loc[~fitted, column], "o", mfc="none",
@@ -119,7 +127,7 @@ def plot_accuracy_vs_loss(
     for name, ax in zip(names, axes):
         rows = frame[frame["benchmark"] == name]
         fitted = rows["flops"] <= compute_cut
-        ax.axvspan(grid[0], rows.loc[fitted, "own_loss"].min(), color="0.92", zorder=0)
+        ax.axvspan(grid[0], rows.loc[fitted, "own_loss"].min(), color=HELD_OUT_SHADE, zorder=0)
         ax.plot(rows.loc[fitted, "own_loss"], rows.loc[fitted, "value"], "o", color="0.25", label="fitted runs")
         ax.plot(rows.loc[~fitted, "own_loss"], rows.loc[~fitted, "value"], "o", mfc="none", color="0.25",
                 label="held-out runs (true loss)")
@@ -133,11 +141,7 @@ def plot_accuracy_vs_loss(
         ax.set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))  # the data's range: lines may leave it
         ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
     axes[0].invert_xaxis()  # the axes share x: one inversion flips every panel
-    for ax in axes[-n_columns:]:
-        ax.set_xlabel(OWN_LOSS_LABEL)
-        ax.xaxis.set_tick_params(labelbottom=True)
-    for ax in axes[::n_columns]:
-        ax.set_ylabel("score")
+    label_outer_axes(axes, n_columns, xlabel=OWN_LOSS_LABEL, ylabel="score")
     shared_legend(figure, axes)
     figure.suptitle(title)
     return figure

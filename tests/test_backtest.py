@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.backtest import backtest, backtest_split, law_forecaster, summarise_backtest
+from scalelib.backtest import (
+    backtest,
+    backtest_at_cuts,
+    backtest_split,
+    forecasts_below_cut,
+    law_forecaster,
+    summarise_backtest,
+)
 from scalelib.bnsl import bnsl_forecaster
 from scalelib.direct_law import direct_law_forecaster, direct_law_neg_log_q
 from scalelib.normalise import accuracy_from_neg_log_q
@@ -42,6 +49,34 @@ def recording_fitter(seen: dict):
         return predict
 
     return fit
+
+
+def test_backtest_at_cuts_runs_each_mixture_at_its_own_cuts():
+    frame = pd.concat([synthetic_frame(), synthetic_frame().assign(mixture="other")], ignore_index=True)
+    result = backtest_at_cuts(frame, direct_law_forecaster(), {"synthetic": [1e20, 1e21], "other": [1e22]})
+    cuts = result.groupby("mixture")["compute_cut"].unique().map(sorted).to_dict()
+    assert cuts == {"other": [1e22], "synthetic": [1e20, 1e21]}
+    expected = backtest(frame[frame["mixture"] == "other"], direct_law_forecaster(), compute_cut=1e22)
+    pd.testing.assert_frame_equal(result[result["mixture"] == "other"].reset_index(drop=True), expected)
+
+
+def test_forecasts_below_cut_fit_only_the_runs_below_it_and_forecast_any_compute():
+    frame = synthetic_frame()
+    seen = {}
+    forecasts = forecasts_below_cut(frame, recording_fitter(seen), compute_cut=CUT)
+    assert sorted(forecasts) == ["four_way", "two_way"]
+    assert (seen["four_way"]["train"]["flops"] <= CUT).all() and len(seen["four_way"]["train"]) == 6
+    np.testing.assert_array_equal(forecasts["four_way"]([1e22, 1e23]), [0.5, 0.5])
+    assert seen["four_way"]["predict"].to_dict("list") == {"flops": [1e22, 1e23], "n_items": [1000, 1000]}
+
+
+def test_forecasts_below_cut_leave_out_a_refused_benchmark():
+    frame = synthetic_frame()
+    frame.loc[(frame["benchmark"] == "two_way") & (frame["flops"] > 2e18), "flops"] *= 1e4  # one run below the cut
+    forecasts = forecasts_below_cut(frame, direct_law_forecaster(), compute_cut=CUT)
+    assert list(forecasts) == ["four_way"]
+    expected = accuracy_from_neg_log_q(direct_law_neg_log_q(1e22, 6.6, 0.15), 0.25)
+    assert forecasts["four_way"](1e22)[0] == pytest.approx(expected, rel=1e-9)
 
 
 def test_backtest_never_shows_a_held_out_run_to_the_fit():

@@ -19,7 +19,9 @@ from scalelib.intervals import (
     forecast_interval,
     interval_forecasts,
     law_interval_fitter,
+    pass_at_k_interval_fitter,
     pass_at_k_law_interval,
+    share_beyond_fitted_compute,
     resample_runs,
     summarise_intervals,
     transformed,
@@ -114,6 +116,30 @@ def test_uncalibrated_interval_covers_its_level_when_the_law_is_exact():
         new_run = synthetic_accuracy(np.array([1e22]), seed=int(rng.integers(1_000_000)) + 1000)
         covered.append(interval.lower[0] <= new_run[0] <= interval.upper[0])
     assert np.mean(covered) == pytest.approx(0.9, abs=0.04)
+
+
+def test_pass_at_k_interval_fitter_is_the_analytic_interval_of_its_training_rows():
+    compute = np.repeat(np.logspace(19, 21, 6), 4)
+    k = np.tile([1.0, 2.0, 4.0, 8.0], 6)
+    noise = np.random.default_rng(3).normal(0, 0.05, len(k))
+    values = np.exp(-np.exp(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002) + noise))
+    training = pd.DataFrame({"run": np.repeat([f"run{i}" for i in range(6)], 4), "flops": compute, "k": k,
+                             "value": values})
+    rows = pd.DataFrame({"flops": [1e22, 1e22], "k": [1.0, 16.0]})
+    interval = pass_at_k_interval_fitter()(training)(rows, 0.8)
+    expected = pass_at_k_law_interval(compute, k, values, at_compute=[1e22, 1e22], at_k=[1, 16], level=0.8)
+    np.testing.assert_array_equal(interval.lower, expected.lower)
+    np.testing.assert_array_equal(interval.upper, expected.upper)
+
+
+def test_share_beyond_fitted_compute_counts_held_out_rows_past_their_benchmarks_largest_fitted_run():
+    frame = pd.DataFrame({
+        "benchmark": ["a"] * 4 + ["b"] * 4,
+        "flops": [1e19, 1e20, 1e21, 1e22, 1e19, 1e20, 1e21, 1e22],
+    })
+    held_out = pd.Series([False, True, False, True, False, False, True, True])
+    # a: largest fitted 1e21, held out 1e20 (inside) and 1e22 (beyond); b: largest fitted 1e20, both beyond
+    assert share_beyond_fitted_compute(frame, held_out) == pytest.approx(3 / 4)
 
 
 def test_pass_at_k_interval_equals_the_textbook_ols_interval():

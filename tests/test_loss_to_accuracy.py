@@ -127,8 +127,9 @@ def test_flp_m_needs_two_dimensional_losses_and_two_layers():
         fit_flp_m_map(losses[:, 0], accuracy, chance=0.0)
     with pytest.raises(ValueError, match="two hidden layers"):
         fit_flp_m_map(losses, accuracy, chance=0.0, hidden_layer_sizes=(8,))
-    with pytest.raises(ScalingDataError, match="one loss per run"):
-        fit_linear_map(losses, accuracy, chance=0.0)
+    for fit_map in (fit_linear_map, fit_logistic_map, fit_flp_map):
+        with pytest.raises(ScalingDataError, match="one loss per run"):
+            fit_map(losses, accuracy, chance=0.0)
 
 
 @pytest.mark.parametrize(
