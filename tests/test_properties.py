@@ -133,6 +133,7 @@ def test_pass_at_k_estimator_is_a_probability_rising_with_k(counts):
         (10, 3, 0, "k must be >= 1"),
         (10.5, 3, 2, "n_samples must hold whole numbers"),
         (10, 3, np.nan, "k must hold whole numbers"),
+        (10, 2.5, 1, "n_correct must hold whole numbers"),
     ],
 )
 def test_pass_at_k_estimator_refuses_each_invalid_input(n, c, k, match):
