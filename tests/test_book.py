@@ -1,4 +1,4 @@
-"""The book itself: table of contents, notebook collection, and a warning-free build."""
+"""The book itself: table of contents, notebook collection, build configuration, and a warning-free build."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_SUFFIXES = {".ipynb", ".md"}
@@ -41,3 +43,19 @@ def test_book_builds_without_warnings(built_html, toc_pages):
         assert page.is_file(), f"{page} was not built"
         if source.suffix == ".ipynb":
             assert "<img " in page.read_text(), f"{page} has no figure"
+
+
+def test_build_renders_committed_outputs_and_fresh_execution_config_matches():
+    """_config.yml executes nothing (nbval executes each chapter once and checks the committed
+    outputs); _config_execute.yml, for a build from a fresh execution, is the same file with
+    ``execute_notebooks: force``. Jupyter Book 1 reads a single config file, so the second is a
+    full copy and must not drift (e.g. when the repository buttons are switched on)."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    fresh = yaml.safe_load((ROOT / "_config_execute.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off", "the book build should render the committed outputs"
+    assert fresh["execute"]["execute_notebooks"] == "force", "_config_execute.yml should execute every notebook"
+    fresh["execute"]["execute_notebooks"] = "off"
+    assert fresh == config, (
+        "_config_execute.yml differs from _config.yml beyond execute_notebooks: copy _config.yml over it, "
+        "set `execute_notebooks: force` and keep its header comment"
+    )

@@ -3,6 +3,15 @@
 Fails if a figure image does not load, MathJax leaves raw TeX, the console shows an
 error, or a page asks for anything outside the built book (readers without internet
 must get the same pages). Saves one full-page screenshot per page in _build/screenshots/.
+
+Also fails if any link (``a[href]``) on any built page leads to a host the book does not
+control, so no button or link sends a reader to a 404 (e.g. a repository that does not
+exist). Allowed: links within the served book (relative links and ``#`` anchors resolve to
+the localhost book URL), and the outbound links printed inside a bibliography entry
+(``role="doc-biblioentry"``: a DOI or URL that references.bib gives for a cited work). The
+theme's footer is not exempt; it links nowhere outside the book. Hosts that the repository
+buttons link to once the book is published (see the repository block in _config.yml) go
+into PUBLISHED_HOSTS, deliberately, by whoever publishes it.
 Chromium is Debian's package; it is installed here if absent (needs apt and root).
 """
 
@@ -15,12 +24,20 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+# Hosts the book's links may point at besides the book itself: empty while the book has no
+# public repository. Whoever publishes it adds the repository's host (and mybinder.org,
+# colab.research.google.com if the launch buttons are switched on) when switching the
+# buttons on in _config.yml.
+PUBLISHED_HOSTS: frozenset[str] = frozenset()
+
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -99,3 +116,35 @@ def test_every_page_renders_offline(book_url, browser, toc_pages):
             problems.append(f"{entry}: notebook page shows no figure")
     assert problems == [], "\n".join(problems)
     assert len(list(SCREENSHOTS.glob("*.png"))) >= len(toc_pages)
+
+
+_LINKS = """els => els.map(a => ({raw: a.getAttribute('href'), url: a.href,
+    cited: a.closest('[role="doc-biblioentry"]') !== null}))"""
+
+
+def _built_pages(built_html: Path) -> list[str]:
+    """Every HTML page of the built book (not the theme's template fragments in _static)."""
+    return sorted(str(p.relative_to(built_html)) for p in built_html.rglob("*.html") if "_static" not in p.parts)
+
+
+def _leaves_the_book(link: dict, book_url: str) -> bool:
+    if link["raw"].startswith("#") or link["url"] == book_url or link["url"].startswith(f"{book_url}/"):
+        return False
+    if link["cited"] and urlsplit(link["url"]).scheme == "https":
+        return False
+    return urlsplit(link["url"]).hostname not in PUBLISHED_HOSTS
+
+
+def test_no_link_leads_outside_the_book(book_url, browser, built_html):
+    pages = _built_pages(built_html)
+    assert "chapters/intro.html" in pages and "genindex.html" in pages, pages
+    outside: list[str] = []
+    for name in pages:
+        page = browser.new_page()
+        page.route(lambda url: not url.startswith(book_url), lambda route: route.abort())
+        page.goto(f"{book_url}/{name}", wait_until="load")
+        page.wait_for_load_state("networkidle")  # index.html redirects; links added by scripts are in
+        links = page.eval_on_selector_all("a[href]", _LINKS)
+        page.close()
+        outside += [f"{name}: {link['raw']}" for link in links if _leaves_the_book(link, book_url)]
+    assert outside == [], "links to hosts the book does not control:\n" + "\n".join(outside)
