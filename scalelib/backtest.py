@@ -25,6 +25,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from scalelib.normalise import ScalingDataError
+from scalelib.validation import check_compute, check_numeric_columns, check_unique_index
 
 Predictor = Callable[[pd.DataFrame], np.ndarray]
 """Maps rows (a DataFrame) to predicted raw accuracy, one per row."""
@@ -68,7 +69,8 @@ def law_forecaster(
     -------
     Fitter
         Fits on rows with columns ``compute_column``, ``value``, ``chance`` (a single
-        level) and ``run`` (used to name bad points in error messages).
+        level) and ``run`` (used to name bad points in error messages). Its predictor
+        refuses compute that is not a finite number > 0, whatever the law.
     """
 
     def fit(training_rows: pd.DataFrame) -> Predictor:
@@ -82,7 +84,7 @@ def law_forecaster(
             labels=training_rows["run"].tolist(),
             **options,
         )
-        return lambda rows: result.predict(rows[compute_column].to_numpy())
+        return lambda rows: result.predict(check_compute(rows[compute_column].to_numpy(), name=compute_column))
 
     return fit
 
@@ -124,10 +126,12 @@ def backtest(
     Raises
     ------
     ScalingDataError
-        If any compute is NaN: such a row would be neither fitted nor held out.
+        If any compute is NaN (such a row would be neither fitted nor held out),
+        infinite, non-positive or not a number, and as :func:`backtest_split`.
     """
     if compute_column not in frame.columns:
         raise ValueError(f"Backtest frame lacks required columns: {[compute_column]}.")
+    check_numeric_columns(frame, [compute_column])
     no_compute = frame[compute_column].isna()
     if no_compute.any():
         runs = sorted(frame.loc[no_compute, "run"].unique())
@@ -135,6 +139,8 @@ def backtest(
             f"NaN {compute_column} for run {runs}: such rows are neither fitted nor held "
             "out; drop them explicitly."
         )
+    check_compute(frame[compute_column], name=compute_column,
+                  labels=frame["run"].to_numpy() if "run" in frame.columns else None)
     result = backtest_split(
         frame, fit, held_out=frame[compute_column] > compute_cut,
         split=f"C <= {compute_cut:.0e}", sort_column=compute_column,
@@ -176,9 +182,10 @@ def forecast_rows(training_rows: pd.DataFrame, compute: ArrayLike, compute_colum
     """Rows to forecast at ``compute``: the compute column, and ``n_items`` of the training rows if present.
 
     Enough for every law of compute alone (not for the ratio law, which needs N and D,
-    nor for pass@k, which needs k).
+    nor for pass@k, which needs k). Refuses compute that is not a finite number > 0
+    (:class:`~scalelib.normalise.ScalingDataError`).
     """
-    rows = pd.DataFrame({compute_column: np.atleast_1d(np.asarray(compute, dtype=float))})
+    rows = pd.DataFrame({compute_column: np.atleast_1d(check_compute(compute, name=compute_column))})
     if "n_items" in training_rows.columns:
         rows["n_items"] = training_rows["n_items"].iloc[0]
     return rows
@@ -207,6 +214,7 @@ def forecasts_below_cut(
         returns for :func:`forecast_rows` at that compute. Benchmarks whose training rows
         the fitter refuses (:class:`~scalelib.normalise.ScalingDataError`) are left out.
     """
+    check_numeric_columns(frame, [compute_column])
     training = frame[frame[compute_column] <= compute_cut]
     by_benchmark = {}
     for benchmark, rows in training.groupby("benchmark", sort=True):
@@ -272,10 +280,19 @@ def backtest_split(
         NaN predictions and the error message as ``reason``. Fitted benchmarks have
         ``status="ok"`` and an empty reason. Benchmarks with nothing held out
         contribute no rows. Other exceptions propagate.
+
+    Raises
+    ------
+    ScalingDataError
+        Before any fit, for a frame whose index repeats a label (rows could not be
+        matched to their forecasts; reset it) or whose ``value`` or ``chance`` column
+        holds anything but numbers.
     """
     missing = [c for c in (*REQUIRED_COLUMNS, sort_column, *extra_columns) if c not in frame.columns]
     if missing:
         raise ValueError(f"Backtest frame lacks required columns: {missing}.")
+    check_unique_index(frame)
+    check_numeric_columns(frame, ["value", "chance"])
     held_out = pd.Series(held_out, index=frame.index, dtype=bool)
     group_columns = _group_columns(frame)
     reports = []

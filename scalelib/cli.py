@@ -28,8 +28,16 @@ n_items       no        number of items of the benchmark (default: the released
 
 Rows at or below chance cannot be fitted (``-log Q`` is undefined there); they are
 dropped, and the drop is reported. Every malformed file (missing column, wrong types,
-accuracy outside [0, 1], too few runs, a single compute value, ...) stops the program
-with a one-line message and exit code 2.
+accuracy outside [0, 1], compute that overflows, identical rows without a ``run`` column,
+too few runs, a single compute value, ...) and every option that cannot give a meaningful
+answer (``--noise binomial`` without item counts, fewer than
+:data:`~scalelib.validation.MIN_BOOTSTRAP_RESAMPLES` resamples, a ``--cut`` with no run on
+one side) stops the program with a one-line message and exit code 2.
+
+Each target is placed relative to the fitted runs of its benchmark: below, inside or beyond
+their compute range, and by how many e-folds (``--output`` writes this with the
+forecasts). A target below the fitted runs, or farther beyond them than the drift
+calibration reaches (:data:`CALIBRATED_REACH`), is warned about on stderr.
 """
 
 from __future__ import annotations
@@ -49,18 +57,23 @@ from scalelib.benchmark_info import BENCHMARKS
 from scalelib.intervals import (
     LEVEL,
     N_RESAMPLES,
+    ROLLING_ORIGIN_FRACTIONS,
     IntervalFitter,
     backtest_intervals,
+    extrapolation_efolds,
     law_interval_fitter,
+    range_position,
     summarise_intervals,
 )
 from scalelib.normalise import ScalingDataError, drop_at_or_below_chance
+from scalelib.validation import MIN_BOOTSTRAP_RESAMPLES, check_distinct_compute
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "RunsFileError", "CommandLineError", "read_runs", "check_fittable", "forecast_table", "plot_forecast", "main",
+    "RunsFileError", "CommandLineError", "read_runs", "check_fittable", "forecast_table", "locate_targets",
+    "plot_forecast", "main",
 ]
 
 REQUIRED_COLUMNS = ("benchmark", "accuracy")
@@ -77,6 +90,18 @@ MIN_RUNS = {"direct": 3, "saturating": 4, "bnsl": 7}
 
 SHOWN_LINES = 5
 """At most this many offending lines are named in an error message."""
+
+CALIBRATED_REACH = max(ROLLING_ORIGIN_FRACTIONS)
+"""How far beyond the fitted runs the drift calibration reaches, as a share of their
+log-compute range: its inner backtests extrapolate at most this far
+(:func:`scalelib.intervals.estimate_drift_rate`). Targets farther out are warned about."""
+
+REPRODUCIBLE_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "ps": {"CreationDate": None},
+                         "eps": {"CreationDate": None}}
+"""Figure metadata by format: no creation date, so that a figure is byte-identical across runs
+(with the fixed ``svg.hashsalt`` of :data:`SVG_HASH_SALT` for SVG element ids)."""
+
+SVG_HASH_SALT = "scalelib"
 
 
 class RunsFileError(ValueError):
@@ -175,6 +200,21 @@ def _per_benchmark_default(benchmarks: pd.Series, field: str) -> pd.Series:
     return benchmarks.map(lambda name: getattr(BENCHMARKS[name], field) if name in BENCHMARKS else np.nan)
 
 
+def _refuse_repeated_lines(raw: pd.DataFrame, lines: pd.Series) -> None:
+    """Without a ``run`` column, refuse lines identical to an earlier one: each would count as a run."""
+    cells = raw.apply(lambda column: column.str.strip())
+    repeated = cells.duplicated(keep="first")
+    if repeated.any():
+        first_line = lines.groupby(pd.util.hash_pandas_object(cells, index=False)).transform("first")
+        pairs = [f"line {line} repeats line {first_line[line]}" for line in lines[repeated]]
+        more = f" and {len(pairs) - SHOWN_LINES} more" if len(pairs) > SHOWN_LINES else ""
+        raise RunsFileError(
+            f"{', '.join(pairs[:SHOWN_LINES])}{more}, and there is no 'run' column to tell runs apart: if a run "
+            "was entered twice, delete the copy; if these are distinct runs (e.g. seeds), add a 'run' column "
+            "naming each."
+        )
+
+
 def read_runs(path: str | Path) -> pd.DataFrame:
     """Read and validate a runs file (columns documented in the module docstring).
 
@@ -189,7 +229,9 @@ def read_runs(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     RunsFileError
-        With a one-line message naming the column and lines at fault.
+        With a one-line message naming the column and lines at fault: besides malformed
+        cells, compute ``6 N D`` that overflows, and (without a ``run`` column) lines
+        repeating an earlier line exactly, which would count as separate runs.
     """
     path = Path(path)
     raw = _read_table(path)
@@ -229,6 +271,7 @@ def read_runs(path: str | Path) -> pd.DataFrame:
         frame["tokens"] = frame["tpr"] * frame["params"]
         frame["flops"] = 6.0 * frame["params"] * frame["tokens"]
         source = "C = 6 N D with D = tpr N, from params and tpr"
+    _require(np.isfinite(frame["flops"]), f"Compute ({source}) overflows the largest float", lines, frame["flops"])
 
     if "chance" in frame.columns:
         _require(frame["chance"].between(0.0, 1.0, inclusive="left"), "Chance must lie in [0, 1)",
@@ -263,6 +306,7 @@ def read_runs(path: str | Path) -> pd.DataFrame:
                 f"Run(s) appear twice for the same benchmark at {_name_lines(lines[repeated], frame['run'])}."
             )
     else:
+        _refuse_repeated_lines(raw, lines)
         frame["run"] = "line " + lines.astype(str)
     columns = ["run", "benchmark", "value", "flops", "chance", "n_items", "line",
                *[name for name in ("params", "tokens", "tpr") if name in frame.columns]]
@@ -290,11 +334,10 @@ def check_fittable(frame: pd.DataFrame, law: str) -> tuple[pd.DataFrame, pd.Data
         raise CommandLineError(f"Unknown law {law!r}; choose one of {list(CLI_LAWS)}.")
     kept, dropped = drop_at_or_below_chance(frame)
     for benchmark, rows in frame.groupby("benchmark", sort=True):
-        if rows["flops"].nunique() < 2:
-            raise RunsFileError(
-                f"Benchmark '{benchmark}': every run has the same compute ({rows['flops'].iloc[0]:.3g} FLOPs); "
-                "a law of compute needs runs at two or more compute values."
-            )
+        try:
+            check_distinct_compute(rows["flops"])
+        except ScalingDataError as error:
+            raise RunsFileError(f"Benchmark '{benchmark}': {error}") from None
         n_runs = int((kept["benchmark"] == benchmark).sum())
         if n_runs < MIN_RUNS[law]:
             raise RunsFileError(
@@ -308,6 +351,9 @@ def _interval_fitter(args: argparse.Namespace) -> IntervalFitter:
     if args.interval == "analytic" and args.law != "direct":
         raise CommandLineError(f"The analytic interval exists for the direct law only; drop --interval for {args.law}.")
     interval = args.interval or ("analytic" if args.law == "direct" else "bootstrap")
+    if args.noise == "binomial" and interval == "analytic":
+        raise CommandLineError("--noise binomial needs the bootstrap interval (the analytic one uses the residuals): "
+                               "add --interval bootstrap.")
     return law_interval_fitter(
         args.law, interval=interval, noise=args.noise, n_resamples=args.resamples, seed=args.seed,
         progress=True,
@@ -324,21 +370,56 @@ def forecast_table(
     -------
     table, curves
         ``table``: one row per (benchmark, target) with ``flops``, ``predicted``,
-        ``lower``, ``upper`` (accuracy) and ``n_runs``. ``curves``: per benchmark, the
-        same columns on a grid of ``grid_points`` compute values from the smallest run
-        to the largest target (empty without a grid), for a figure.
+        ``lower``, ``upper`` (accuracy) and ``n_runs`` (:func:`locate_targets` says where
+        each stands). ``curves``: per benchmark, the same columns on a grid of
+        ``grid_points`` compute values spanning the runs and the targets (empty without
+        a grid), for a figure.
     """
     targets = np.asarray(target_flops, dtype=float)
     tables, curves = [], {}
     for benchmark, rows in kept.groupby("benchmark", sort=True):
-        grid = np.logspace(np.log10(rows["flops"].min()), np.log10(max(targets.max(), rows["flops"].max())),
-                           grid_points)
+        grid = np.logspace(np.log10(min(targets.min(), rows["flops"].min())),
+                           np.log10(max(targets.max(), rows["flops"].max())), grid_points)
         interval = fit(rows.copy())(forecast_rows(rows, np.concatenate([targets, grid])), level)
         table = interval.to_frame(np.concatenate([targets, grid]))
         tables.append(table.iloc[: len(targets)].assign(benchmark=benchmark, n_runs=len(rows)))
         curves[benchmark] = table.iloc[len(targets):]
     table = pd.concat(tables, ignore_index=True)
     return table[["benchmark", "flops", "predicted", "lower", "upper", "n_runs"]], curves
+
+
+def locate_targets(kept: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Where each forecast of :func:`forecast_table` stands relative to its benchmark's fitted runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with ``position`` (``"below"``, ``"inside"`` or ``"beyond"`` the compute
+        range of the benchmark's runs in ``kept``), ``efolds_outside`` (the distance from
+        that range in e-folds of compute, 0 inside) and ``warning``: empty, or why the
+        forecast says little, for a target below the fitted runs (the law was fitted
+        above it) or beyond them by more than :data:`CALIBRATED_REACH` of their
+        log-compute range (farther than the drift calibration reaches).
+    """
+    located = []
+    for benchmark, rows in table.groupby("benchmark", sort=False):
+        fitted = kept.loc[kept["benchmark"] == benchmark, "flops"]
+        efolds = extrapolation_efolds(rows["flops"], fitted)
+        reach = CALIBRATED_REACH * np.log(fitted.max() / fitted.min())
+        warnings = [
+            f"{benchmark}: target {flops:.3g} FLOPs is {-distance:.1f} e-folds below the smallest fitted run "
+            f"({fitted.min():.3g} FLOPs); the law was fitted above it, and its interval only widens with the "
+            "drift calibrated beyond the runs" if distance < 0
+            else f"{benchmark}: target {flops:.3g} FLOPs is {distance:.1f} e-folds beyond the largest fitted run "
+            f"({fitted.max():.3g} FLOPs), farther than the drift calibration reaches ({reach:.1f} e-folds)"
+            if distance > reach else ""
+            for flops, distance in zip(rows["flops"], efolds)
+        ]
+        located.append(rows.assign(
+            position=range_position(efolds),
+            efolds_outside=np.abs(efolds), warning=warnings,
+        ))
+    return pd.concat(located).loc[table.index]
 
 
 def plot_forecast(
@@ -437,11 +518,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--noise", choices=["residuals", "binomial"], default="residuals",
                         help="a new run's noise: resampled residuals or binomial sqrt(p(1-p)/n_items) "
                              "(bootstrap only; default: %(default)s)")
-    parser.add_argument("--resamples", type=_whole_number(1), default=N_RESAMPLES,
-                        help="bootstrap resamples (default: %(default)s)")
+    parser.add_argument("--resamples", type=_whole_number(MIN_BOOTSTRAP_RESAMPLES), default=N_RESAMPLES,
+                        help=f"bootstrap resamples, at least {MIN_BOOTSTRAP_RESAMPLES} (default: %(default)s)")
     parser.add_argument("--seed", type=_whole_number(0), default=0, help="bootstrap seed (default: %(default)s)")
     parser.add_argument("--benchmark", nargs="+", metavar="NAME", help="only these benchmarks")
     parser.add_argument("--figure", type=Path, metavar="PATH", help="save a figure of the forecasts (png, pdf, svg)")
+    parser.add_argument("--output", type=Path, metavar="PATH",
+                        help="save the forecasts as CSV, with each target's position relative to the fitted runs "
+                             "(below, inside, beyond; e-folds outside) and any warning")
     return parser
 
 
@@ -469,8 +553,9 @@ def _print_table(title: str, table: pd.DataFrame) -> None:
 def run(args: argparse.Namespace) -> None:
     """Read, validate, backtest, forecast and print; raises on any problem."""
     fit = _interval_fitter(args)
-    if args.figure and not args.figure.parent.is_dir():
-        raise CommandLineError(f"Cannot save the figure to {args.figure}: folder {args.figure.parent} does not exist.")
+    for option, path in (("figure", args.figure), ("forecasts", args.output)):
+        if path and not path.parent.is_dir():
+            raise CommandLineError(f"Cannot save the {option} to {path}: folder {path.parent} does not exist.")
     frame = read_runs(args.runs)
     if args.benchmark:
         unknown = sorted(set(args.benchmark) - set(frame["benchmark"]))
@@ -479,6 +564,11 @@ def run(args: argparse.Namespace) -> None:
                                    f"{sorted(frame['benchmark'].unique())}.")
         frame = frame[frame["benchmark"].isin(args.benchmark)]
     kept, dropped = check_fittable(frame, args.law)
+    if args.noise == "binomial":
+        unknown = sorted(kept.loc[kept["n_items"].isna(), "benchmark"].unique())
+        if unknown:
+            raise CommandLineError(f"--noise binomial needs each benchmark's number of items, unknown for {unknown}: "
+                                   "add an n_items column.")
     print(f"{args.runs}: {len(frame)} rows, {frame['benchmark'].nunique()} benchmarks, "
           f"compute {frame['flops'].min():.3g} to {frame['flops'].max():.3g} FLOPs ({frame.attrs['compute_source']}).")
     if len(dropped):
@@ -489,6 +579,9 @@ def run(args: argparse.Namespace) -> None:
           "extrapolation (scalelib.intervals).")
 
     cut = args.cut or _default_cut(kept)
+    if not (kept["flops"] <= cut).any():
+        raise CommandLineError(f"--cut {cut:.3g} leaves no run to fit: every run has C > cut (the smallest has "
+                               f"{kept['flops'].min():.3g} FLOPs).")
     result = backtest_intervals(kept, fit, compute_cut=cut, level=args.level)
     if result.empty:
         raise CommandLineError(f"--cut {cut:.3g} holds out no run: every run has C <= cut.")
@@ -500,14 +593,28 @@ def run(args: argparse.Namespace) -> None:
                  summary[columns].rename(columns={"mean_width_points": "mean_width"}))
 
     targets = args.target_flops or [10.0 * kept["flops"].max()]
+    if not np.isfinite(targets).all():
+        raise CommandLineError(f"The default target, 10 x the largest run ({kept['flops'].max():.3g} FLOPs), overflows "
+                               "the largest float: give --target-flops.")
     table, curves = forecast_table(kept, fit, targets, level=args.level, grid_points=60 if args.figure else 0)
     _print_table(f"Forecast at the target compute, fitted on all runs (accuracy, {args.level:.0%} interval)", table)
+    located = locate_targets(kept, table)
+    for warning in located.loc[located["warning"] != "", "warning"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.output:
+        try:
+            located.to_csv(args.output, index=False)
+        except OSError as error:
+            raise CommandLineError(f"Cannot save the forecasts to {args.output}: {error}") from None
+        print(f"\nForecasts saved to {args.output}")
     if args.figure:
         from matplotlib import pyplot as plt  # imported only when a figure is asked for
 
         figure = plot_forecast(kept, dropped, table, curves, law=args.law, level=args.level)
+        file_format = args.figure.suffix.lstrip(".").lower()
         try:
-            figure.savefig(args.figure)
+            with plt.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+                figure.savefig(args.figure, metadata=REPRODUCIBLE_METADATA.get(file_format))
         except (OSError, ValueError) as error:
             raise CommandLineError(f"Cannot save the figure to {args.figure}: {error}") from None
         finally:

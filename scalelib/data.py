@@ -34,6 +34,7 @@ Other quirks, each visible in a column or an argument:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,6 +62,11 @@ MIXTURES: dict[str, str] = {
 
 MANIFEST = "SHA256SUMS"
 
+_GNU_LINE = re.compile(r"(?P<digest>[0-9A-Fa-f]{64})[ \t](?P<mode>[ *]?)(?P<name>.+)")
+"""A ``sha256sum`` line: digest, a separator, ``' '`` (text mode) or ``'*'`` (binary mode), the name."""
+_TAG_LINE = re.compile(r"SHA256 ?\((?P<name>.+)\) ?= ?(?P<digest>[0-9A-Fa-f]{64})")
+"""A ``sha256sum --tag`` (BSD-style) line: ``SHA256 (name) = digest``."""
+
 _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "dclm": ("tokens", "benchmark", "metric_type", "score", "tpr"),
     "c4": ("flops", "params", "tokens", "benchmark", "metric_type", "score", "tpr"),
@@ -85,25 +91,72 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_manifest(data_dir: Path) -> dict[str, str]:
+def _unescape(name: str) -> str:
+    """Undo ``sha256sum``'s escaping of a name on a line starting with a backslash."""
+    return re.sub(r"\\(.)", lambda match: {"n": "\n", "r": "\r", "\\": "\\"}.get(match[1], match[0]), name)
+
+
+def _read_manifest(data_dir: Path) -> dict[Path, str]:
+    """The manifest as ``{resolved path: lower-case digest}``, read as ``sha256sum -c`` reads it.
+
+    Accepted, as by GNU ``sha256sum --strict -c``: ``DIGEST  name`` (text mode),
+    ``DIGEST *name`` (binary mode), or throughout the file ``DIGEST name`` (one space or
+    tab, the reversed BSD form); digests in either case; names as paths relative to the
+    manifest's folder (``./name``); the ``--tag`` form ``SHA256 (name) = DIGEST``;
+    escaped names (a line starting with a backslash); leading whitespace, Windows line
+    ends, empty lines and comment lines starting with ``#``. Anything else is refused by
+    line number (like ``sha256sum --strict``), as is a file listed twice with different
+    digests.
+    """
     manifest = data_dir / MANIFEST
     if not manifest.is_file():
         raise ReleaseFileError(
             f"no checksum manifest {manifest}; pass data_dir= pointing at the book's data/ folder"
         )
-    entries = {}
-    for line in manifest.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            entries[name.lstrip("*")] = digest
-    return entries
+    try:
+        text = manifest.read_bytes().decode("utf-8")  # bytes: line ends are read as sha256sum reads them
+    except UnicodeDecodeError:
+        raise ReleaseFileError(f"{manifest} is not a text file; restore it with `git checkout -- data/{MANIFEST}`") from None
+    entries: dict[Path, tuple[str, int]] = {}
+    reversed_form = None  # whether the file's digest-first lines are all 'DIGEST name', once known
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line or line.startswith("#"):
+            continue
+        body = line.lstrip(" \t")
+        escaped = body.startswith("\\")
+        body = body.removeprefix("\\")
+        match = _TAG_LINE.fullmatch(body) or _GNU_LINE.fullmatch(body)
+        if match is not None and "mode" in match.groupdict():
+            if reversed_form is None:
+                reversed_form = match["mode"] == ""
+            if reversed_form != (match["mode"] == ""):
+                match = None  # sha256sum refuses files that mix 'DIGEST  name' and 'DIGEST name'
+        if match is None:
+            raise ReleaseFileError(
+                f"{manifest} line {number} is not a checksum line: {line!r}; expected "
+                "'<64 hex digits>  <file name>' as written by sha256sum"
+            )
+        name = _unescape(match["name"]) if escaped else match["name"]
+        path, digest = (data_dir / name).resolve(), match["digest"].lower()
+        if path in entries and entries[path][0] != digest:
+            raise ReleaseFileError(
+                f"{manifest} lists {name} twice with different digests, on lines {entries[path][1]} and {number}"
+            )
+        entries[path] = (digest, number)
+    return {path: digest for path, (digest, _) in entries.items()}
 
 
 def verify_checksums(data_dir: Path | None = None, mixtures: Iterable[str] = MIXTURES) -> None:
     """Check the released files against ``data/SHA256SUMS``.
 
+    The manifest is read as ``sha256sum -c`` reads it (see :func:`_read_manifest`).
+
     Raises
     ------
+    ReleaseFileError
+        For a missing file or manifest, a malformed manifest line (by line number) or
+        a file the manifest does not list.
     ChecksumMismatchError
         Naming the file whose content changed and how to restore it.
     """
@@ -114,11 +167,17 @@ def verify_checksums(data_dir: Path | None = None, mixtures: Iterable[str] = MIX
         path = data_dir / name
         if not path.is_file():
             raise ReleaseFileError(f"released file {path} is missing; restore it with `git checkout -- data/{name}`")
+        expected = manifest.get(path.resolve())
+        if expected is None:
+            raise ReleaseFileError(
+                f"{data_dir / MANIFEST} has no checksum for {name}; restore the manifest with "
+                f"`git checkout -- data/{MANIFEST}`"
+            )
         digest = _sha256(path)
-        if digest != manifest.get(name):
+        if digest != expected:
             raise ChecksumMismatchError(
                 f"{path} does not match its SHA-256 in {data_dir / MANIFEST} "
-                f"(got {digest}, expected {manifest.get(name)}). The released data must stay "
+                f"(got {digest}, expected {expected}). The released data must stay "
                 f"verbatim: restore it with `git checkout -- data/{name}`; if you deliberately "
                 f"replaced it with a newer upstream release, update data/README.md and the manifest."
             )

@@ -34,6 +34,7 @@ from scalelib.normalise import (
     uncentre_amplitude,
     validate_law_inputs,
 )
+from scalelib.validation import check_compute
 
 __all__ = [
     "N_PARAMETERS",
@@ -90,9 +91,13 @@ class DirectLawFit:
     lmfit_result: lmfit.model.ModelResult | None
 
     def predict(self, compute: ArrayLike) -> np.ndarray:
-        """Raw accuracy predicted at compute C: ``chance + (1 - chance) exp(-A C^(-alpha))``."""
+        """Raw accuracy predicted at compute C: ``chance + (1 - chance) exp(-A C^(-alpha))``.
+
+        Raises :class:`~scalelib.normalise.ScalingDataError` for compute that is not a
+        finite number > 0.
+        """
         return accuracy_from_neg_log_q(
-            direct_law_neg_log_q(compute, np.log(self.A), self.alpha), self.chance
+            direct_law_neg_log_q(check_compute(compute), np.log(self.A), self.alpha), self.chance
         )
 
 

@@ -11,7 +11,7 @@ distinction) must account for all three. In the transformed space of the laws,
     \\sigma^2(C_0) = \\underbrace{\\mathrm{Var}\\,\\hat y(C_0)}_{\\text{curve}}
     + \\underbrace{s^2}_{\\text{new run's noise}}
     + \\underbrace{\\tau^2 d_0^2}_{\\text{extrapolation drift}},
-    \\qquad d_0 = \\max\\left(0, \\log \\frac{C_0}{C_{\\max}}\\right),
+    \\qquad d_0 = \\max\\left(0, \\log \\frac{C_0}{C_{\\max}}, \\log \\frac{C_{\\min}}{C_0}\\right),
 
 1. **curve**: the parameters are estimated from finitely many noisy runs. Either the
    analytic OLS variance where the law is linear in :math:`y` (Eq. 2, Eq. 5), or a
@@ -21,7 +21,9 @@ distinction) must account for all three. In the transformed space of the laws,
    uses their variance :math:`s^2`), or the binomial evaluation noise of a benchmark of
    ``n_items`` items, :math:`\\sqrt{p (1 - p) / n}`, in accuracy;
 3. **extrapolation drift**: no law is exact, and its error grows with the distance
-   :math:`d_0` (in e-folds of compute) beyond the largest fitted run :math:`C_{\\max}`.
+   :math:`d_0` (in e-folds of compute) beyond the largest fitted run :math:`C_{\\max}`,
+   or below the smallest :math:`C_{\\min}` (the drift is calibrated beyond, and applied
+   in both directions: a law fitted above a compute says no more about it than below).
    The rate :math:`\\tau` is calibrated by *rolling-origin backtests inside the
    training runs* (:func:`estimate_drift_rate`): the law is refitted on the runs below
    several inner cuts and its errors on the runs above them are compared with what
@@ -34,7 +36,12 @@ held-out runs of the released data (the laws' errors beyond the cut are mostly
 systematic, not noise); ``benchmarks/run.py --coverage`` measures it.
 
 Intervals are formed in :math:`y` and mapped back to raw accuracy, so they stay within
-(chance, 1). Everything random is drawn from generators seeded by ``seed``.
+(chance, 1). Runs that lie exactly on the law (a flat benchmark: zero scatter) would get
+an interval of zero width; their prediction band is the evaluation noise of one run,
+:math:`\\sqrt{p (1 - p) / n}`, instead (it needs ``n_items``). Every interval knows the
+compute range it was fitted on, and :meth:`PredictionInterval.to_frame` says where each
+forecast stands: below, inside or beyond that range, and by how many e-folds.
+Everything random is drawn from generators seeded by ``seed``.
 
 This module holds
 
@@ -42,7 +49,9 @@ This module holds
   interval counterparts of :mod:`scalelib.backtest`'s Predictor and Fitter;
 * analytic intervals: :func:`direct_law_interval` (Eq. 2) and
   :func:`pass_at_k_law_interval` (Eq. 5, and its fitter :func:`pass_at_k_interval_fitter`);
-  :func:`share_beyond_fitted_compute` (how many held-out rows get a drift term);
+  :func:`extrapolation_efolds`, :func:`extrapolation_distance` and :func:`range_position`
+  (where a forecast stands relative to the fitted runs), :func:`share_beyond_fitted_compute` (how many
+  held-out rows lie beyond the fitted runs);
 * the bootstrap: :func:`resample_runs`, :func:`direct_law_bootstrap` (all resamples at
   once, vectorised), :func:`bootstrap_predictions` (any fitter, one refit per resample);
 * calibration: :func:`estimate_drift_rate`;
@@ -58,14 +67,14 @@ This module holds
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import stdtrit
+from scipy.special import ndtri, stdtrit
 from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
 from scalelib.backtest import (
@@ -113,6 +122,13 @@ from scalelib.saturating_law import (
     saturating_log_residuals_jacobian,
     saturating_neg_log_q,
 )
+from scalelib.validation import (
+    as_numbers,
+    check_compute,
+    check_distinct_compute,
+    check_n_items,
+    check_resamples,
+)
 
 __all__ = [
     "LEVEL",
@@ -124,7 +140,9 @@ __all__ = [
     "IntervalFitter",
     "transformed",
     "untransformed",
+    "extrapolation_efolds",
     "extrapolation_distance",
+    "range_position",
     "direct_law_interval",
     "pass_at_k_law_interval",
     "pass_at_k_interval_fitter",
@@ -146,7 +164,8 @@ LEVEL = 0.9
 """Default nominal coverage of the intervals."""
 
 N_RESAMPLES = 200
-"""Default number of bootstrap resamples."""
+"""Default number of bootstrap resamples (at least
+:data:`~scalelib.validation.MIN_BOOTSTRAP_RESAMPLES`, 20, are required)."""
 
 ROLLING_ORIGIN_FRACTIONS = tuple(float(f) for f in np.linspace(0.1, 0.5, 9))
 """Inner cuts of :func:`estimate_drift_rate`: each holds out the runs in the top fraction
@@ -173,6 +192,13 @@ freedom (with two runs, half the bootstrap resamples would hold one run)."""
 LAWS = ("direct", "saturating", "bnsl", "ratio")
 """Laws :func:`law_interval_fitter` knows by name."""
 
+ZERO_SCATTER = 1e-9
+"""Root-mean-square residual in ``log(-log Q)`` at or below which runs lie exactly on the
+law (a flat benchmark, or noise-free synthetic runs). Their scatter says a new run would
+land exactly on the curve, an interval of zero width; their prediction band is the
+binomial evaluation noise of one run instead (:func:`direct_law_interval`). Real runs
+scatter by about 1e-2."""
+
 
 @dataclass(frozen=True, eq=False)
 class PredictionInterval:
@@ -190,6 +216,9 @@ class PredictionInterval:
         How the interval was formed, e.g. ``"analytic, prediction, calibrated"``.
     drift_rate
         The calibrated extrapolation drift rate tau (0 if not calibrated).
+    fitted_compute
+        ``(smallest, largest)`` compute of the runs the law was fitted to; NaN if unknown
+        (an interval not made by this module).
     """
 
     predicted: np.ndarray
@@ -198,12 +227,25 @@ class PredictionInterval:
     level: float
     method: str
     drift_rate: float
+    fitted_compute: tuple[float, float] = (np.nan, np.nan)
 
     def to_frame(self, compute: ArrayLike) -> pd.DataFrame:
-        """The interval as a table, one row per compute value."""
+        """The interval as a table, one row per compute value (the compute of the forecasts).
+
+        Besides ``flops``, ``predicted``, ``lower`` and ``upper``, each row says where it
+        stands: ``position`` (``"below"``, ``"inside"`` or ``"beyond"`` the fitted compute,
+        ``"unknown"`` without a fitted range) and ``efolds_outside``, its distance from
+        the fitted range in e-folds of compute (0 inside; the :math:`d_0` of the drift term).
+        """
+        compute = np.asarray(compute, dtype=float)
+        if np.isnan(self.fitted_compute).any():
+            position, distance = np.full(compute.shape, "unknown"), np.full(compute.shape, np.nan)
+        else:
+            efolds = extrapolation_efolds(compute, self.fitted_compute)
+            position, distance = range_position(efolds), np.abs(efolds)
         return pd.DataFrame({
-            "flops": np.asarray(compute, dtype=float), "predicted": self.predicted,
-            "lower": self.lower, "upper": self.upper,
+            "flops": compute, "predicted": self.predicted, "lower": self.lower, "upper": self.upper,
+            "position": position, "efolds_outside": distance,
         })
 
 
@@ -242,11 +284,7 @@ def _check_interval_runs(compute: ArrayLike, minimum: int) -> None:
         raise ScalingDataError(
             f"An interval needs at least {minimum} runs (one residual degree of freedom); got {len(compute)}."
         )
-    if len(np.unique(compute)) < 2:
-        raise ScalingDataError(
-            f"Every run has the same compute ({compute[0]:.3g} FLOPs): an interval of a law of compute needs "
-            "runs at two or more compute values."
-        )
+    check_distinct_compute(compute)
 
 
 def transformed(accuracy: ArrayLike, chance: float) -> np.ndarray:
@@ -269,29 +307,99 @@ def share_beyond_fitted_compute(
 ) -> float:
     """Share of the held-out rows whose compute exceeds the largest fitted run of their benchmark.
 
-    Only those rows get a drift term (:func:`extrapolation_distance` is zero for the
-    others): for a split that is not a compute cut (e.g. leave one ratio out) this says
-    how much of its coverage the drift calibration can affect.
+    Those rows get a drift term, as do rows below the smallest fitted run
+    (:func:`extrapolation_distance` is zero for the rows in between): for a split that is
+    not a compute cut (e.g. leave one ratio out) this says how much of its coverage the
+    drift calibration, made beyond the fitted runs, can affect.
     """
     largest_fitted = frame[~held_out].groupby("benchmark")[compute_column].max()
     rows = frame[held_out]
     return float((rows[compute_column] > rows["benchmark"].map(largest_fitted)).mean())
 
 
+def extrapolation_efolds(compute: ArrayLike, fitted_compute: ArrayLike) -> np.ndarray:
+    """Where compute C stands relative to the fitted runs, in e-folds: signed distance from their range.
+
+    ``log(C / C_min)`` (negative) below the smallest fitted run, ``log(C / C_max)``
+    (positive) beyond the largest, 0 inside ``[C_min, C_max]``.
+    """
+    compute = np.asarray(compute, dtype=float)
+    fitted_compute = np.asarray(fitted_compute, dtype=float)
+    return np.minimum(0.0, np.log(compute / fitted_compute.min())) + np.maximum(0.0, np.log(compute / fitted_compute.max()))
+
+
 def extrapolation_distance(compute: ArrayLike, fitted_compute: ArrayLike) -> np.ndarray:
-    """``d = max(0, log(C / C_max))``: e-folds of compute beyond the largest fitted run."""
-    return np.maximum(0.0, np.log(np.asarray(compute, dtype=float) / np.max(fitted_compute)))
+    """``d = max(0, log(C / C_max), log(C_min / C))``: e-folds of compute outside the fitted runs.
+
+    The distance the drift term grows with, in both directions (:func:`extrapolation_efolds`
+    keeps the sign).
+    """
+    return np.abs(extrapolation_efolds(compute, fitted_compute))
+
+
+def range_position(efolds: ArrayLike) -> np.ndarray:
+    """``"below"``, ``"inside"`` or ``"beyond"`` the fitted range, from :func:`extrapolation_efolds`."""
+    efolds = np.asarray(efolds, dtype=float)
+    return np.where(efolds < 0, "below", np.where(efolds > 0, "beyond", "inside"))
+
+
+def _fitted_range(compute: ArrayLike) -> tuple[float, float]:
+    compute = np.asarray(compute, dtype=float)
+    return float(compute.min()), float(compute.max())
 
 
 def _interval_from_y(
     predicted: np.ndarray, y_low: np.ndarray, y_high: np.ndarray, chance: float, *, level: float,
-    method: str, drift_rate: float,
+    method: str, drift_rate: float, fitted_compute: tuple[float, float],
 ) -> PredictionInterval:
     """Map bounds on y back to accuracy; y falls as accuracy rises, so the bounds swap."""
     return PredictionInterval(
         predicted=predicted, lower=untransformed(y_high, chance), upper=untransformed(y_low, chance),
-        level=level, method=method, drift_rate=drift_rate,
+        level=level, method=method, drift_rate=drift_rate, fitted_compute=fitted_compute,
     )
+
+
+def _lies_on_the_law(residuals: np.ndarray) -> bool:
+    """Zero scatter: the runs' root-mean-square residual in y is at most :data:`ZERO_SCATTER`."""
+    return bool(np.sqrt(np.mean(np.square(residuals))) <= ZERO_SCATTER)
+
+
+def _floor_items(n_items: ArrayLike | None) -> np.ndarray:
+    """The item counts of the evaluation-noise floor; refuses their absence (None or NaN)."""
+    if n_items is None or np.isnan(as_numbers(n_items, "n_items")).any():
+        raise ScalingDataError(
+            "The runs lie exactly on the law (zero scatter, e.g. every accuracy equal), so the prediction "
+            "interval would have zero width: give the benchmark's number of items (n_items) for an "
+            "evaluation-noise floor sqrt(p (1 - p) / n_items)."
+        )
+    return check_n_items(n_items, purpose="The evaluation-noise floor of runs that lie exactly on the law")
+
+
+def _with_evaluation_noise_floor(
+    interval: PredictionInterval, n_items: ArrayLike | None, chance: float
+) -> PredictionInterval:
+    """Widen an interval to at least ``p +- z sqrt(p (1 - p) / n)``, the evaluation noise of one run.
+
+    For runs with zero scatter (:func:`_lies_on_the_law`); z is the normal quantile of
+    the interval's level, the bounds stay within [chance, 1].
+    """
+    p = interval.predicted
+    half_width = ndtri(0.5 + interval.level / 2) * np.sqrt(p * (1.0 - p) / _floor_items(n_items))
+    return replace(
+        interval,
+        lower=np.clip(np.minimum(interval.lower, p - half_width), chance, 1.0),
+        upper=np.clip(np.maximum(interval.upper, p + half_width), chance, 1.0),
+        method=f"{interval.method}, evaluation-noise floor",
+    )
+
+
+def _rows_n_items(rows: pd.DataFrame, training_rows: pd.DataFrame) -> np.ndarray | float | None:
+    """The forecast rows' ``n_items``, else the benchmark's (its first training row's), else None."""
+    if "n_items" in rows.columns:
+        return rows["n_items"].to_numpy()
+    if "n_items" in training_rows.columns:
+        return training_rows["n_items"].iloc[0]
+    return None
 
 
 # --------------------------------------------------------------------------- analytic
@@ -307,6 +415,7 @@ def direct_law_interval(
     band: Band = "prediction",
     drift_rate: float = 0.0,
     labels: Sequence[str] | None = None,
+    n_items: ArrayLike | None = None,
 ) -> PredictionInterval:
     """Analytic interval of Eq. 2 at ``at_compute``: the OLS interval of ``log(-log Q)``.
 
@@ -332,9 +441,12 @@ def direct_law_interval(
         \\hat y_0 \\pm \\sqrt{t_{n-2}^2 \\left(g_0^\\top \\Sigma\\, g_0 + s^2\\right)
         + t_{\\nu}^2\\, \\tau^2 d_0^2},
 
-    :math:`d_0` the e-folds of compute beyond the largest fitted run: the textbook
-    interval inside the fitted range, wider beyond it. The bounds are mapped back to
-    raw accuracy (monotone, so the coverage is kept).
+    :math:`d_0` the e-folds of compute beyond the largest fitted run or below the
+    smallest (:func:`extrapolation_distance`): the textbook interval inside the fitted
+    range, wider outside it. The bounds are mapped back to raw accuracy (monotone, so
+    the coverage is kept). Runs with zero scatter (:data:`ZERO_SCATTER`, e.g. a flat
+    benchmark) would give a prediction interval of zero width; it is widened to the
+    evaluation noise of one run, :math:`p \\pm z \\sqrt{p (1 - p) / n}` (``n_items``).
 
     Parameters
     ----------
@@ -348,6 +460,9 @@ def direct_law_interval(
         ``"prediction"`` (a new run) or ``"confidence"`` (the fitted curve).
     drift_rate
         Extrapolation drift rate tau, in ``log(-log Q)`` per e-fold of compute.
+    n_items
+        Number of items of the benchmark (scalar, or one per ``at_compute``): used only
+        for the evaluation-noise floor of runs with zero scatter.
 
     Returns
     -------
@@ -356,7 +471,9 @@ def direct_law_interval(
     Raises
     ------
     ScalingDataError
-        On inputs the law refuses, or fewer than 3 runs (no residual degree of freedom).
+        On inputs the law refuses, fewer than 3 runs (no residual degree of freedom),
+        ``at_compute`` that is not a finite number > 0, or runs with zero scatter
+        without ``n_items`` for a prediction band.
     """
     level = _check_level(level)
     _check_option("band", band, ("prediction", "confidence"))
@@ -365,7 +482,7 @@ def direct_law_interval(
     log_compute = np.log(np.asarray(compute, dtype=float).ravel())
     residuals = transformed(accuracy, chance).ravel() - (np.log(fit.A) - fit.alpha * log_compute)
     residual_variance = np.sum(residuals**2) / (fit.n_points - 2)
-    at_compute = np.atleast_1d(np.asarray(at_compute, dtype=float))
+    at_compute = np.atleast_1d(check_compute(at_compute, name="at_compute"))
     gradient = np.column_stack([np.ones_like(at_compute), -np.log(at_compute)])
     variance = np.einsum("ij,jk,ik->i", gradient, fit.covariance, gradient)
     if band == "prediction":
@@ -377,10 +494,13 @@ def direct_law_interval(
     )
     centre = np.log(fit.A) - fit.alpha * np.log(at_compute)
     calibrated = ", calibrated" if drift_rate > 0 else ""
-    return _interval_from_y(
+    interval = _interval_from_y(
         fit.predict(at_compute), centre - half_width, centre + half_width, chance, level=level,
-        method=f"analytic, {band}{calibrated}", drift_rate=float(drift_rate),
+        method=f"analytic, {band}{calibrated}", drift_rate=float(drift_rate), fitted_compute=_fitted_range(compute),
     )
+    if band == "prediction" and _lies_on_the_law(residuals):
+        return _with_evaluation_noise_floor(interval, n_items, chance)
+    return interval
 
 
 def pass_at_k_law_interval(
@@ -423,7 +543,7 @@ def pass_at_k_law_interval(
     if degrees_of_freedom < 1:
         raise ScalingDataError(f"An interval of Eq. 5 needs at least 5 points; got {fit.n_points}.")
     residuals = transformed(pass_at_k_values, 0.0).ravel() - fit.log_neg_log_q(compute, k).ravel()
-    log_compute = np.log(np.atleast_1d(np.asarray(at_compute, dtype=float)))
+    log_compute = np.log(np.atleast_1d(check_compute(at_compute, name="at_compute")))
     log_k = np.log(np.atleast_1d(np.asarray(at_k, dtype=float)))
     log_compute, log_k = np.broadcast_arrays(log_compute, log_k)
     gradient = np.column_stack([np.ones_like(log_k), log_compute, log_k, log_compute * log_k])
@@ -434,7 +554,7 @@ def pass_at_k_law_interval(
     centre = fit.log_neg_log_q(np.exp(log_compute), np.exp(log_k))
     return _interval_from_y(
         fit.predict(np.exp(log_compute), np.exp(log_k)), centre - half_width, centre + half_width, 0.0,
-        level=level, method=f"analytic, {band}", drift_rate=0.0,
+        level=level, method=f"analytic, {band}", drift_rate=0.0, fitted_compute=fit.compute_range,
     )
 
 
@@ -619,8 +739,8 @@ def estimate_drift_rate(
         if fitted.empty:
             continue
         errors = transformed(fitted["predicted"], chance) - transformed(fitted["observed"], chance)
-        inner_largest = training_rows.loc[training_rows[compute_column] <= cut, compute_column].max()
-        distance = extrapolation_distance(fitted[compute_column], inner_largest)
+        inner_fitted = training_rows.loc[training_rows[compute_column] <= cut, compute_column]
+        distance = extrapolation_distance(fitted[compute_column], inner_fitted)
         excess += float(np.sum(np.maximum(0.0, errors**2 - noise_variance)))
         squared_distance += float(np.sum(distance**2))
     if squared_distance == 0.0:
@@ -636,7 +756,8 @@ def estimate_drift_rate(
 
 
 def _rows_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
-    return rows[compute_column].to_numpy(dtype=float)
+    """The compute column as floats; refuses text (:func:`scalelib.validation.as_numbers`)."""
+    return as_numbers(rows[compute_column].to_numpy(), compute_column)
 
 
 @dataclass(frozen=True)
@@ -663,7 +784,17 @@ def _fit_compute_law(fit_law: Callable[..., Any]) -> Callable[[pd.DataFrame, str
 
 
 def _ratio_law_inputs(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
-    return centred_log_scales(rows["params"].to_numpy(), rows["tokens"].to_numpy())
+    """Eq. 4's inputs: refuses rows without finite, positive ``params`` and ``tokens``."""
+    missing = [column for column in ("params", "tokens") if column not in rows.columns]
+    if missing:
+        raise ScalingDataError(
+            f"The ratio law forecasts at (N, D), but the rows lack column(s) {missing}: build rows with "
+            "'params' and 'tokens' (forecast_interval gives compute only) and pass them to the predictor."
+        )
+    return centred_log_scales(
+        check_compute(rows["params"].to_numpy(), name="params", unit=""),
+        check_compute(rows["tokens"].to_numpy(), name="tokens", unit=""),
+    )
 
 
 def _centred_log_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
@@ -732,9 +863,10 @@ def _y_samples(
         centred = residuals - residuals.mean()
         return samples + centred[rng.integers(0, len(centred), size=per_resample)]
     if "n_items" not in rows.columns:
-        raise ValueError("noise='binomial' needs an n_items column in the forecast rows.")
+        raise ScalingDataError("noise='binomial' needs an n_items column in the forecast rows.")
+    n_items = check_n_items(rows["n_items"].to_numpy(), purpose="noise='binomial'")
     accuracy = untransformed(samples, chance)
-    scale = np.sqrt(accuracy * (1.0 - accuracy) / rows["n_items"].to_numpy(dtype=float)[None, :])
+    scale = np.sqrt(accuracy * (1.0 - accuracy) / n_items[None, :])
     return transformed(accuracy + scale * rng.standard_normal(per_resample), chance)
 
 
@@ -800,16 +932,22 @@ def _bootstrap_interval_fitter(
     """An interval fitter from ``bootstrap(training_rows, ...) -> _Bootstrap``: curves + drift + noise, quantiles."""
     _check_option("band", band, ("prediction", "confidence"))
     _check_option("noise", noise, ("residuals", "binomial"))
+    check_resamples(n_resamples)
 
     def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
-        if band == "prediction" and noise == "binomial" and "n_items" not in training_rows.columns:
-            raise ValueError("noise='binomial' needs an n_items column.")
+        if band == "prediction" and noise == "binomial":
+            if "n_items" not in training_rows.columns:
+                raise ScalingDataError("noise='binomial' needs an n_items column.")
+            check_n_items(training_rows["n_items"].to_numpy(), purpose="noise='binomial'")
         law = bootstrap(
             training_rows, n_resamples=n_resamples, seed=seed, progress=progress, compute_column=compute_column
         )
         _check_interval_runs(training_rows.drop_duplicates("run")[compute_column], MIN_INTERVAL_RUNS)
         chance = single_chance_level(training_rows)
         residuals = transformed(training_rows["value"], chance) - transformed(law.point(training_rows.copy()), chance)
+        on_the_law = band == "prediction" and noise == "residuals" and _lies_on_the_law(residuals)
+        if on_the_law:
+            _floor_items(_rows_n_items(training_rows, training_rows))  # refuses a zero-width interval early
         drift_rate = 0.0
         if calibrate:
             drift_rate = estimate_drift_rate(
@@ -825,17 +963,22 @@ def _bootstrap_interval_fitter(
                 raise ScalingDataError(
                     f"The law refused {refused.sum()} of {len(refused)} bootstrap resamples of the training runs."
                 )
-            distance = extrapolation_distance(_rows_compute(rows, compute_column), training_rows[compute_column])
+            compute = check_compute(_rows_compute(rows, compute_column), name=compute_column)
+            distance = extrapolation_distance(compute, training_rows[compute_column])
             samples = _y_samples(
                 curves[~refused], residuals, rows, distance, chance=chance, band=band, noise=noise,
                 drift_rate=drift_rate, seed=seed,
             )
             y_low, y_high = np.quantile(samples, [0.5 - level / 2, 0.5 + level / 2], axis=0)
             noise_label = f", {noise} noise" if band == "prediction" else ""
-            return _interval_from_y(
+            interval = _interval_from_y(
                 law.point(rows.copy()), y_low, y_high, chance, level=level,
                 method=f"{method}, {band}{noise_label}{', calibrated' if calibrate else ''}", drift_rate=drift_rate,
+                fitted_compute=_fitted_range(training_rows[compute_column]),
             )
+            if on_the_law:
+                return _with_evaluation_noise_floor(interval, _rows_n_items(rows, training_rows), chance)
+            return interval
 
         return predict
 
@@ -877,8 +1020,9 @@ def law_interval_fitter(
         Add the extrapolation drift term, calibrated by :func:`estimate_drift_rate`
         (default). Without it, nominal 90% intervals undercover badly beyond the cut.
     n_resamples, seed, progress
-        Bootstrap size, seed, and whether to show a tqdm bar (after two seconds; set
-        False in notebooks).
+        Bootstrap size (at least :data:`~scalelib.validation.MIN_BOOTSTRAP_RESAMPLES`,
+        20; fewer raise ``ValueError``), seed, and whether to show a tqdm bar (after two
+        seconds; set False in notebooks).
     compute_column
         Column with the compute C.
 
@@ -910,7 +1054,9 @@ def _analytic_direct_interval_fitter(*, band: Band, calibrate: bool, compute_col
         accuracy = training_rows["value"].to_numpy()
         chance = single_chance_level(training_rows)
         options = dict(chance=chance, labels=training_rows["run"].tolist(), band=band)
-        at_fitted_runs = direct_law_interval(compute, accuracy, at_compute=compute, **options)  # refuses bad runs
+        at_fitted_runs = direct_law_interval(  # refuses bad runs
+            compute, accuracy, at_compute=compute, n_items=_rows_n_items(training_rows, training_rows), **options
+        )
         drift_rate = 0.0
         if calibrate:
             residuals = transformed(accuracy, chance) - transformed(at_fitted_runs.predicted, chance)
@@ -922,7 +1068,7 @@ def _analytic_direct_interval_fitter(*, band: Band, calibrate: bool, compute_col
         def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
             return direct_law_interval(
                 compute, accuracy, at_compute=_rows_compute(rows, compute_column), level=level,
-                drift_rate=drift_rate, **options,
+                drift_rate=drift_rate, n_items=_rows_n_items(rows, training_rows), **options,
             )
 
         return predict

@@ -12,9 +12,10 @@ training compute :math:`C` in FLOPs. This module holds what the laws share:
 
 * the transform and its inverse (:func:`chance_normalise`, :func:`neg_log_q`,
   :func:`accuracy_from_neg_log_q`, ...);
-* one validation routine (:func:`validate_law_inputs`) that refuses data the log
-  transform cannot take, with a :class:`ScalingDataError` naming the offending points,
-  and :func:`drop_at_or_below_chance` to drop such points explicitly beforehand;
+* one validation routine (:func:`validate_law_inputs`, built on the shared checks of
+  :mod:`scalelib.validation`) that refuses data a law of compute cannot take, with a
+  :class:`ScalingDataError` naming the offending points, and
+  :func:`drop_at_or_below_chance` to drop points at or below chance explicitly beforehand;
 * the robust multi-start fit (:func:`fit_huber_from_starts`), the Huber objective it
   minimises (:func:`huber_loss`) and the Jacobian-based covariance
   (:func:`covariance_from_jacobian`);
@@ -30,6 +31,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult, least_squares
+
+from scalelib.validation import (
+    ScalingDataError,
+    as_numbers,
+    check_chance,
+    check_compute,
+    check_distinct_compute,
+    describe_points,
+)
 
 __all__ = [
     "REFERENCE_COMPUTE",
@@ -65,10 +75,6 @@ LOG_AMPLITUDE_BOUND = 100.0
 curve through data at 1e18-1e23 FLOPs needs, it keeps ``exp`` finite in trial steps."""
 
 
-class ScalingDataError(ValueError):
-    """Data that a scaling law cannot be fitted to; the message says which points and why."""
-
-
 def chance_normalise(accuracy: ArrayLike, chance: float) -> np.ndarray:
     """Map raw accuracy to chance-normalised accuracy ``Q = (acc - chance) / (1 - chance)``."""
     return (np.asarray(accuracy, dtype=float) - chance) / (1.0 - chance)
@@ -94,14 +100,6 @@ def log_compute_offset(compute: ArrayLike) -> np.ndarray:
     return np.log(np.asarray(compute, dtype=float) / REFERENCE_COMPUTE)
 
 
-def describe_points(mask: np.ndarray, labels: Sequence[str] | None) -> str:
-    """Name the points selected by ``mask``: by label (e.g. run id) if given, else by index."""
-    positions = np.flatnonzero(mask)
-    if labels is None:
-        return "index " + ", ".join(str(position) for position in positions)
-    return "run " + ", ".join(repr(labels[position]) for position in positions)
-
-
 def validate_law_inputs(
     compute: ArrayLike,
     accuracy: ArrayLike,
@@ -112,15 +110,17 @@ def validate_law_inputs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Check the inputs of a law fit and return them as float arrays.
 
-    The laws fit ``y = -log Q`` with ``Q = (acc - chance) / (1 - chance)``, so every
-    point needs ``chance < acc < 1`` and ``C > 0``.
+    The laws fit ``y = -log Q`` with ``Q = (acc - chance) / (1 - chance)`` as a function
+    of compute, so every point needs ``chance < acc < 1`` and a finite ``C > 0``, and the
+    runs need two or more distinct compute values (at one compute value a law of compute
+    has no slope to fit; this holds for Eq. 4 too, whose compute is ``6 N D``).
 
     Parameters
     ----------
     compute, accuracy
         Training compute C (FLOPs) and raw accuracy, one entry per run.
     chance
-        Accuracy of random guessing, in [0, 1).
+        Accuracy of random guessing: a real number in [0, 1).
     n_parameters
         Number of free parameters of the law; at least this many points are needed.
     labels
@@ -134,31 +134,23 @@ def validate_law_inputs(
     Raises
     ------
     ScalingDataError
-        On mismatched lengths, NaN anywhere, a chance level outside [0, 1), non-positive
-        compute, accuracy >= 1, accuracy at or below chance, or fewer points than
-        ``n_parameters``; the message says which points are at fault.
+        On text where numbers belong, mismatched lengths, NaN anywhere, a chance level
+        that is not a real number in [0, 1), infinite or non-positive compute, accuracy
+        >= 1, accuracy at or below chance, fewer points than ``n_parameters``, or a
+        single compute value; the message says which points are at fault.
     """
-    compute = np.asarray(compute, dtype=float).ravel()
-    accuracy = np.asarray(accuracy, dtype=float).ravel()
+    compute = as_numbers(compute, "compute", labels).ravel()
+    accuracy = as_numbers(accuracy, "accuracy", labels).ravel()
     if len(compute) != len(accuracy) or (labels is not None and len(labels) != len(compute)):
         lengths = f"{len(compute)} compute values and {len(accuracy)} accuracies"
         if labels is not None:
             lengths += f" and {len(labels)} labels"
         raise ScalingDataError(f"Mismatched lengths: {lengths}.")
-    if np.isnan(chance):
-        raise ScalingDataError("Chance level is NaN.")
-    if not 0.0 <= chance < 1.0:
-        raise ScalingDataError(f"Chance level must lie in [0, 1), got {chance}.")
-    for name, values in (("compute", compute), ("accuracy", accuracy)):
-        missing = np.isnan(values)
-        if missing.any():
-            raise ScalingDataError(f"NaN in {name} at {describe_points(missing, labels)}.")
-    non_positive = compute <= 0
-    if non_positive.any():
-        raise ScalingDataError(
-            f"Non-positive compute at {describe_points(non_positive, labels)}; "
-            "compute must be > 0 FLOPs."
-        )
+    check_chance(chance)
+    missing = np.isnan(accuracy)
+    if missing.any():
+        raise ScalingDataError(f"NaN in accuracy at {describe_points(missing, labels)}.")
+    check_compute(compute, labels=labels)
     perfect = accuracy >= 1.0
     if perfect.any():
         raise ScalingDataError(
@@ -178,6 +170,7 @@ def validate_law_inputs(
             f"Too few points: {len(compute)} given, but this law has {n_parameters} "
             f"parameters and needs at least {n_parameters} points."
         )
+    check_distinct_compute(compute)
     return compute, accuracy
 
 

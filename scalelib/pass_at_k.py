@@ -42,6 +42,7 @@ This module holds
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ from scalelib.normalise import (
     log_compute_offset,
     validate_law_inputs,
 )
+from scalelib.validation import as_numbers, check_compute
 
 __all__ = [
     "CODE_BENCHMARKS",
@@ -86,6 +88,10 @@ CODE_BENCHMARKS: tuple[str, ...] = tuple(name for name, b in BENCHMARKS.items() 
 N_PARAMETERS = 4
 PARAMETER_NAMES = ("log_A", "alpha", "beta", "delta")
 
+MAX_SAMPLES = 10**6
+"""Most samples per problem :func:`pass_at_k` takes: its exact product form tabulates one
+factor per sample (8 MB at this size); larger counts are refused, not left to overflow."""
+
 
 def _book_order(column: pd.Series) -> pd.Series:
     """Sort key putting a ``benchmark`` column in the book's order; other columns as they are."""
@@ -97,9 +103,20 @@ def _book_order(column: pd.Series) -> pd.Series:
 
 
 def _as_integers(name: str, values: ArrayLike) -> np.ndarray:
+    """Whole numbers of magnitude at most :data:`MAX_SAMPLES`, as int64."""
     array = np.asarray(values)
+    if array.dtype.kind == "O" and array.size and all(
+        isinstance(value, numbers.Integral) and not isinstance(value, bool) for value in array.ravel()
+    ):
+        array = array.astype(float)  # Python integers too large for int64
     if array.dtype.kind not in "iuf" or not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
         raise ValueError(f"{name} must hold whole numbers, got {values!r}")
+    too_large = np.abs(array.astype(float)) > MAX_SAMPLES
+    if too_large.any():
+        raise ValueError(
+            f"{name} holds {array.ravel()[np.flatnonzero(too_large)[0]]!r}, more than the {MAX_SAMPLES:.0e} samples "
+            "per problem the exact estimator takes (it tabulates one factor per sample)"
+        )
     return array.astype(np.int64)
 
 
@@ -142,8 +159,9 @@ def pass_at_k(n_samples: ArrayLike, n_correct: ArrayLike, k: ArrayLike) -> np.nd
     Raises
     ------
     ValueError
-        For non-integer inputs, ``n < 1``, ``k < 1``, ``c`` outside ``[0, n]``, or
-        ``k > n`` (pass@k cannot be estimated from fewer than ``k`` samples).
+        For non-integer inputs, ``n < 1``, ``k < 1``, ``c`` outside ``[0, n]``,
+        ``k > n`` (pass@k cannot be estimated from fewer than ``k`` samples), or
+        counts above :data:`MAX_SAMPLES`.
     """
     n, c, k = np.broadcast_arrays(
         _as_integers("n_samples", n_samples), _as_integers("n_correct", n_correct), _as_integers("k", k)
@@ -172,9 +190,13 @@ def mean_pass_at_k(n_samples: ArrayLike, n_correct: ArrayLike, k: int) -> float:
 
     ``n_samples`` and ``n_correct`` hold one entry per problem (``n_samples`` may be a
     scalar if every problem was sampled equally often). This is the value released as
-    ``pass@k`` for a run.
+    ``pass@k`` for a run. Refuses an empty list of problems (``ValueError``), whose mean
+    is undefined.
     """
-    return float(np.mean(pass_at_k(n_samples, n_correct, k)))
+    values = pass_at_k(n_samples, n_correct, k)
+    if values.size == 0:
+        raise ValueError("mean_pass_at_k needs at least one problem; n_samples and n_correct are empty.")
+    return float(np.mean(values))
 
 
 def _k_column(frame: pd.DataFrame) -> pd.Series:
@@ -381,8 +403,14 @@ class PassAtKLawFit:
     k_range: tuple[float, float]
 
     def log_neg_log_q(self, compute: ArrayLike, k: ArrayLike) -> np.ndarray:
-        """The fitted ``log(-log Q)`` at compute C and k."""
-        return pass_at_k_law_log_neg_log_q(compute, k, self.log_A, self.alpha, self.beta, self.delta)
+        """The fitted ``log(-log Q)`` at compute C and k (broadcast).
+
+        Raises :class:`~scalelib.normalise.ScalingDataError` for compute that is not a
+        finite number > 0, or k that is not a finite number >= 1.
+        """
+        return pass_at_k_law_log_neg_log_q(
+            check_compute(compute), _check_k(k), self.log_A, self.alpha, self.beta, self.delta
+        )
 
     def predict(self, compute: ArrayLike, k: ArrayLike) -> np.ndarray:
         """pass@k predicted at compute C and k (broadcast): ``exp(-exp(log(-log Q)))``."""
@@ -422,6 +450,14 @@ class PassAtKLawFit:
         safe_target = np.where(valid, target, 0.5)
         log_compute = (np.log(-np.log(safe_target)) - self.log_A - self.beta * log_k) / np.where(valid, slope, -1.0)
         return np.where(valid, np.exp(log_compute), np.nan)
+
+
+def _check_k(k: ArrayLike) -> np.ndarray:
+    """k as floats of the same shape: every value a finite number >= 1."""
+    k = as_numbers(k, "k")
+    if (~np.isfinite(k) | (k < 1)).any():
+        raise ScalingDataError("Every k must be a finite number >= 1.")
+    return k
 
 
 def _design(log_compute_centred: np.ndarray, log_k: np.ndarray) -> np.ndarray:
@@ -505,18 +541,18 @@ def fit_pass_at_k_law(
     Raises
     ------
     ScalingDataError
-        On mismatched lengths, NaN, non-positive compute, pass@k outside (0, 1),
-        k < 1, fewer than 4 points, or data that do not determine the four parameters
+        On mismatched lengths, NaN, infinite or non-positive compute, pass@k outside
+        (0, 1), infinite k or k < 1, fewer than 4 points, or data that do not determine
+        the four parameters
         (fewer than two distinct compute values or two distinct k).
     """
     compute, q = validate_law_inputs(
         compute, pass_at_k_values, chance=0.0, n_parameters=N_PARAMETERS, labels=labels
     )
-    k = np.asarray(k, dtype=float).ravel()
+    k = as_numbers(k, "k").ravel()
     if k.shape != q.shape:
         raise ScalingDataError(f"Mismatched lengths: {len(k)} values of k and {len(q)} pass@k values.")
-    if np.isnan(k).any() or (k < 1).any():
-        raise ScalingDataError("Every k must be a number >= 1.")
+    _check_k(k)
     if len(np.unique(compute)) < 2 or len(np.unique(k)) < 2:
         raise ScalingDataError(
             f"Eq. 5 needs at least two distinct compute values and two distinct k; got "

@@ -29,11 +29,12 @@ def write(tmp_path: Path, text: str, name: str = "runs.csv") -> Path:
 
 
 def synthetic_runs(n_runs: int = 8, *, benchmarks=("task_a", "task_b")) -> pd.DataFrame:
-    """A synthetic runs table (a smooth Eq. 2 curve per benchmark, chance 0.25)."""
+    """A synthetic runs table (an Eq. 2 curve per benchmark, chance 0.25, runs scattered by 2% in -log Q)."""
     compute = np.logspace(18, 21, n_runs)
+    scatter = np.exp(np.random.default_rng(0).normal(0.0, 0.02, (len(benchmarks), n_runs)))
     rows = []
     for offset, benchmark in enumerate(benchmarks):
-        accuracy = 0.25 + 0.75 * np.exp(-(700.0 + 100 * offset) * compute**-0.15)
+        accuracy = 0.25 + 0.75 * np.exp(-(700.0 + 100 * offset) * compute**-0.15 * scatter[offset])
         rows += [{"run": f"run{i}", "benchmark": benchmark, "flops": c, "accuracy": a, "chance": 0.25}
                  for i, (c, a) in enumerate(zip(compute, accuracy))]
     return pd.DataFrame(rows)
@@ -171,7 +172,7 @@ def test_a_binary_file_is_a_clear_error(tmp_path):
     ("frame", "law", "error", "match"),
     [
         (synthetic_runs(), "chinchilla", CommandLineError, "Unknown law 'chinchilla'"),
-        (synthetic_runs().assign(flops=1e20), "direct", RunsFileError, "every run has the same compute"),
+        (synthetic_runs().assign(flops=1e20), "direct", RunsFileError, "Every run has the same compute"),
         (synthetic_runs(n_runs=2), "direct", RunsFileError,
          "2 run\\(s\\) above chance, but the direct law needs at least 3"),
         (synthetic_runs(n_runs=5), "bnsl", RunsFileError, "the bnsl law needs at least 7"),
@@ -191,7 +192,7 @@ def test_unfittable_benchmarks_are_refused(frame, law, error, match):
         (["--target-flops", "0"], "expected a positive number"),
         (["--cut", "abc"], "expected a number"),
         (["--cut", "1e30"], "holds out no run"),
-        (["--resamples", "0"], "expected a whole number >= 1, got '0'"),
+        (["--resamples", "19"], "expected a whole number >= 20, got '19'"),
         (["--seed", "-3"], "expected a whole number >= 0"),
         (["--resamples", "many"], "expected a whole number, got 'many'"),
         (["--benchmark", "nonexistent"], "not in the file"),

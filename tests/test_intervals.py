@@ -205,7 +205,7 @@ def test_bootstrap_resamples_whole_runs():
 
 
 @pytest.mark.parametrize("options", [dict(law="direct", interval="bootstrap"),
-                                     dict(law="saturating", interval="bootstrap", n_resamples=10, calibrate=False)])
+                                     dict(law="saturating", interval="bootstrap", n_resamples=50, calibrate=False)])
 def test_bootstrap_interval_fitter_is_reproducible(options):
     frame = synthetic_frame(noise=0.05)
     rows = pd.DataFrame({"flops": TARGETS, "n_items": 2000})
@@ -241,7 +241,10 @@ def test_forecast_interval_is_the_fitted_predictor_at_the_given_compute():
     expected = fitter(frame)(pd.DataFrame({"flops": TARGETS, "n_items": 2000}), 0.8)
     np.testing.assert_array_equal(interval.lower, expected.lower)
     np.testing.assert_array_equal(interval.upper, expected.upper)
-    assert interval.to_frame(TARGETS).columns.tolist() == ["flops", "predicted", "lower", "upper"]
+    table = interval.to_frame(TARGETS)
+    assert table.columns.tolist() == ["flops", "predicted", "lower", "upper", "position", "efolds_outside"]
+    assert (table["position"] == "beyond").all()
+    np.testing.assert_allclose(table["efolds_outside"], np.log(TARGETS / frame["flops"].max()))
 
 
 @pytest.mark.parametrize("noise", ["residuals", "binomial"])

@@ -274,7 +274,7 @@ def test_exponent_errors_follow_the_covariance():
     [
         (lambda f: f.assign(value=f["value"].where(f.index != 3, 0.0)), "at or below chance"),
         (lambda f: f[f["k"] == 8], "two distinct compute values and two distinct k"),
-        (lambda f: f.assign(k=f["k"].where(f.index != 5, 0.5)), "k must be a number >= 1"),
+        (lambda f: f.assign(k=f["k"].where(f.index != 5, 0.5)), "k must be a finite number >= 1"),
     ],
 )
 def test_bad_inputs_are_refused(edit, message):

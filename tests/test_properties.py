@@ -173,10 +173,12 @@ def test_each_corruption_of_valid_runs_raises_its_own_error(inputs, corruption):
 @FAST
 @given(law_inputs(min_runs=3), st.floats(0.05, 0.99), st.floats(0.0, 0.3))
 def test_analytic_interval_brackets_the_forecast(inputs, level, drift_rate):
+    """Runs on the law exactly (e.g. equal accuracies) get the evaluation-noise floor of n_items."""
     compute, accuracy, chance = inputs
-    at = np.logspace(17, 25, 5)
-    plain = direct_law_interval(compute, accuracy, chance=chance, at_compute=at, level=level)
-    wider = direct_law_interval(compute, accuracy, chance=chance, at_compute=at, level=level, drift_rate=drift_rate)
+    at = np.logspace(16, 25, 5)
+    options = dict(chance=chance, at_compute=at, level=level, n_items=500)
+    plain = direct_law_interval(compute, accuracy, **options)
+    wider = direct_law_interval(compute, accuracy, drift_rate=drift_rate, **options)
     for interval in (plain, wider):
         assert_accuracies(np.r_[interval.lower, interval.upper], chance)
         assert np.all(interval.lower <= interval.predicted) and np.all(interval.predicted <= interval.upper)

@@ -200,7 +200,7 @@ def test_backtest_interval_methods_covers_every_method_mixture_and_cut(frame):
     fitters = {
         "direct": law_interval_fitter("direct", progress=False),
         "logistic": bootstrap_interval_fitter(
-            two_stage_forecaster(fit_logistic_map), n_resamples=5, progress=False
+            two_stage_forecaster(fit_logistic_map), n_resamples=20, progress=False
         ),
     }
     results = backtest_interval_methods(frame, fitters, {"dclm": (CUT, 1e22)}, level=0.8)
