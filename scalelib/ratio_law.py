@@ -12,8 +12,9 @@ terms are power laws of compute and the data cannot tell them apart.
 
 As in the paper, the fit minimises the Huber loss (delta = 1e-3) of the log residuals
 :math:`\\log(A N^{-\\alpha} + B D^{-\\beta}) - \\log(-\\log Q)` over every ratio at
-once, from a deterministic grid of starts
-(:func:`scalelib.normalise.fit_huber_from_starts`). The amplitudes are fitted at a
+once. For fixed exponents the law is linear in ``(A, B)``, so the amplitudes are
+profiled out in closed form on a grid of ``(alpha, beta)`` and the best minima polished
+(:func:`scalelib.profile_fit.fit_by_profile`). The amplitudes are fitted at a
 reference point (:data:`REFERENCE_PARAMS`, :data:`REFERENCE_TOKENS`, which lies on
 tpr 20 at :data:`~scalelib.normalise.REFERENCE_COMPUTE`) so the problem is
 well-conditioned, and reported in the paper's convention (A at N = 1, B at D = 1).
@@ -22,7 +23,6 @@ well-conditioned, and reported in the paper's convention (A at N = 1, B at D = 1
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,16 +34,17 @@ from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, Predictor, single_chance_level
 from scalelib.normalise import (
+    LOG_AMPLITUDE_BOUND,
     REFERENCE_COMPUTE,
     ScalingDataError,
     describe_points,
     accuracy_from_neg_log_q,
     covariance_from_jacobian,
-    fit_huber_from_starts,
     huber_loss,
     neg_log_q,
     validate_law_inputs,
 )
+from scalelib.profile_fit import fit_by_profile
 
 if TYPE_CHECKING:  # scalelib.intervals imports this module
     from scalelib.intervals import IntervalFitter, IntervalPredictor, PredictionInterval
@@ -59,8 +60,10 @@ REFERENCE_PARAMS = float(np.sqrt(REFERENCE_COMPUTE / (6.0 * REFERENCE_RATIO)))
 REFERENCE_TOKENS = REFERENCE_RATIO * REFERENCE_PARAMS
 """D at which B is fitted (about 5.8e10 tokens); ``6 N_ref D_ref = REFERENCE_COMPUTE``."""
 
-EXPONENT_STARTS = (0.1, 0.3, 1.0)
-"""Starting values of each exponent; the grid is every (alpha, beta) pair."""
+EXPONENT_GRID = np.concatenate([[0.0], np.geomspace(0.01, 5.0, 20)])
+"""Exponents at which ``(A, B)`` are profiled, for alpha and beta alike: 0, then 30
+log-spaced values from 0.01 to 5 (24% apart); the grid is every (alpha, beta) pair, and
+the best minima are refined on a grid nine times finer before the polish."""
 
 EXPONENT_BOUNDS = (0.0, 5.0)
 """Bounds on alpha and beta; the upper one only keeps the power terms finite."""
@@ -94,7 +97,7 @@ class RatioLawFit:
     chance
         Chance level used for the normalisation.
     n_points, n_starts
-        Number of points fitted and of starts tried.
+        Number of points fitted and of profile minima polished.
     ratio_range
         Smallest and largest D / N of the fitted runs.
     optimize_result
@@ -171,13 +174,20 @@ def ratio_law_bounds() -> tuple[np.ndarray, np.ndarray]:
     return np.array([-np.inf, low, -np.inf, low]), np.array([np.inf, high, np.inf, high])
 
 
-def _grid_starts(log_target: np.ndarray) -> list[np.ndarray]:
-    """Deterministic starts: every (alpha, beta) of ``EXPONENT_STARTS``, each term half the median ``-log Q``."""
-    log_half = np.log(0.5) + np.median(log_target)
-    return [
-        np.array([log_half, alpha, log_half, beta])
-        for alpha, beta in itertools.product(EXPONENT_STARTS, EXPONENT_STARTS)
-    ]
+def _basis(x: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """The two columns of Eq. 4, ``exp(-alpha u)`` and ``exp(-beta v)``, for each ``(alpha, beta)`` row."""
+    return np.stack(
+        [np.exp(-exponents[:, [0]] * x[0][None, :]), np.exp(-exponents[:, [1]] * x[1][None, :])], axis=-1
+    )
+
+
+def _parameters(exponents: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
+    """``(log A_ref, alpha, log B_ref, beta)`` from a grid point and its profiled ``(A_ref, B_ref)``.
+
+    An amplitude at its bound 0 starts the polish from ``exp(-LOG_AMPLITUDE_BOUND)``.
+    """
+    log_A_ref, log_B_ref = np.log(np.maximum(amplitudes, np.exp(-LOG_AMPLITUDE_BOUND)))
+    return np.array([log_A_ref, exponents[0], log_B_ref, exponents[1]])
 
 
 def _uncentre(reference_parameters: np.ndarray, reference_covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,9 +234,10 @@ def fit_ratio_law(
 
     Minimises the Huber loss (delta = 1e-3) of the log residuals
     ``log(A N^(-alpha) + B D^(-beta)) - log(-log Q)`` with
-    :func:`scalelib.normalise.fit_huber_from_starts` (``scipy.optimize.least_squares``)
-    from the ``len(EXPONENT_STARTS)**2`` starts of a deterministic grid, within
-    ``0 <= alpha, beta <= 5``, keeping the lowest loss.
+    :func:`scalelib.profile_fit.fit_by_profile` within ``0 <= alpha, beta <= 5``: on every
+    ``(alpha, beta)`` of ``EXPONENT_GRID x EXPONENT_GRID`` the amplitudes follow in closed
+    form (iteratively reweighted least squares), and the best local minima of that
+    profile are polished by ``scipy.optimize.least_squares(loss="huber")``.
 
     Standard errors come from the Jacobian J of the log residuals at the optimum,
     ``cov = s^2 (J^T J)^{-1}``, as for least squares. They are approximate: they
@@ -269,10 +280,13 @@ def fit_ratio_law(
         )
     x = centred_log_scales(params, tokens)
     log_target = np.log(neg_log_q(accuracy, chance))
-    best = fit_huber_from_starts(
-        lambda parameters: ratio_law_log_residuals(parameters, x, log_target),
-        lambda parameters: ratio_law_log_residuals_jacobian(parameters, x, log_target),
-        _grid_starts(log_target),
+    best = fit_by_profile(
+        basis=lambda exponents: _basis(x, exponents),
+        axes=[EXPONENT_GRID, EXPONENT_GRID],
+        log_target=log_target,
+        parameters=_parameters,
+        residuals=lambda parameters: ratio_law_log_residuals(parameters, x, log_target),
+        jacobian=lambda parameters: ratio_law_log_residuals_jacobian(parameters, x, log_target),
         bounds=ratio_law_bounds(),
     )
     reference_covariance = covariance_from_jacobian(

@@ -12,7 +12,9 @@ from scalelib.backtest import backtest, backtest_split  # noqa: E402
 from scalelib.direct_law import direct_law_forecaster  # noqa: E402
 from scalelib.intervals import backtest_intervals, law_interval_fitter  # noqa: E402
 from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q  # noqa: E402
+from scalelib.profile_fit import N_POLISHED  # noqa: E402
 from scalelib.ratio_law import (  # noqa: E402
+    EXPONENT_GRID,
     REFERENCE_PARAMS,
     REFERENCE_TOKENS,
     fit_ratio_law,
@@ -65,7 +67,8 @@ def test_noiseless_recovery():
     assert result.objective < 1e-12
     assert result.rmse_points < 1e-6
     assert result.n_points == 40
-    assert result.n_starts == 9
+    assert 1 <= result.n_starts == result.optimize_result.n_starts <= N_POLISHED
+    assert result.optimize_result.n_grid == len(EXPONENT_GRID) ** 2
     assert result.ratio_range == pytest.approx((10.0, 160.0))
 
 

@@ -1,0 +1,75 @@
+"""Variable projection for the robust laws: closed-form amplitudes, grid minima, polish.
+
+All data here are synthetic, generated in the tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scalelib.normalise import huber_loss
+from scalelib.profile_fit import grid_local_minima, huber_objective, profile_amplitudes
+from scalelib.saturating_law import fit_saturating_law
+
+X = np.linspace(-5.0, 2.0, 30)
+
+
+def _two_term_basis(alphas: np.ndarray) -> np.ndarray:
+    """``exp(-alpha x)`` and 1, for a batch of exponents: the basis of Eq. 6."""
+    power = np.exp(-np.asarray(alphas)[:, None] * X[None, :])
+    return np.stack([power, np.ones_like(power)], axis=-1)
+
+
+@pytest.mark.parametrize("amplitudes", [(0.8, 0.3), (1.5, 0.0), (0.0, 0.4)])
+def test_profile_recovers_exact_amplitudes_including_at_their_bound(amplitudes):
+    basis = _two_term_basis([0.3])
+    log_target = np.log(basis[0] @ np.array(amplitudes))
+    coefficients, objective = profile_amplitudes(basis, log_target)
+    assert coefficients[0] == pytest.approx(amplitudes, abs=1e-9)
+    assert objective[0] < 1e-16
+
+
+def test_profile_is_robust_to_one_outlier():
+    """Huber weights: one wild point barely moves the amplitudes (least squares would)."""
+    basis = _two_term_basis([0.3])
+    log_target = np.log(basis[0] @ np.array([0.8, 0.3]))
+    log_target[5] += 1.0
+    coefficients, _ = profile_amplitudes(basis, log_target, n_iterations=30)
+    assert coefficients[0] == pytest.approx([0.8, 0.3], rel=2e-3)
+
+
+def test_profile_objective_is_the_huber_loss():
+    basis = _two_term_basis([0.1, 0.5])
+    rng = np.random.default_rng(0)
+    log_target = np.log(basis[1] @ np.array([0.5, 0.2])) + 0.01 * rng.standard_normal(len(X))
+    coefficients, objective = profile_amplitudes(basis, log_target)
+    for row in range(2):
+        residuals = np.log(basis[row] @ coefficients[row]) - log_target
+        assert objective[row] == pytest.approx(huber_loss(residuals), rel=1e-12)
+    assert objective[1] < objective[0]  # the true exponent profiles lower
+
+
+def test_huber_objective_marks_undefined_residuals_infinite():
+    assert huber_objective(np.array([[0.0, np.nan], [0.0, 0.0]])).tolist() == [np.inf, 0.0]
+
+
+def test_grid_local_minima_finds_every_basin_in_order():
+    objective = np.array([[5.0, 4.0, 6.0, 7.0], [6.0, 5.0, 6.0, 1.0], [2.0, 6.0, 6.0, 3.0]])
+    # local minima: (1, 3) = 1.0, (2, 0) = 2.0, (0, 1) = 4.0; (2, 3) = 3.0 has the lower (1, 3) beside it
+    assert grid_local_minima(objective, 3).tolist() == [7, 8, 1]
+    assert grid_local_minima(objective, 1).tolist() == [7]
+    assert grid_local_minima(np.full((2, 2), np.inf), 3).tolist() == [0]
+
+
+def test_saturating_fit_finds_the_global_optimum_of_a_two_basin_problem():
+    """A floor and a steep power law, or no floor and a shallow one: the data decide."""
+    compute = 1e21 * np.exp(X)
+    rng = np.random.default_rng(3)
+    accuracy = 0.25 + 0.75 * np.exp(-(0.05 * np.exp(-0.9 * X) + 0.3)) + 0.002 * rng.standard_normal(len(X))
+    fit = fit_saturating_law(compute, accuracy, chance=0.25)
+    # a dense scan over alpha with the amplitudes profiled out finds nothing lower
+    dense = np.linspace(0.0, 5.0, 5001)
+    _, objective = profile_amplitudes(_two_term_basis(dense), np.log(-np.log((accuracy - 0.25) / 0.75)), n_iterations=30)
+    assert fit.objective <= objective.min() * (1 + 1e-9)
+    assert fit.alpha == pytest.approx(0.9, rel=0.1)
