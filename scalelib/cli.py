@@ -592,10 +592,11 @@ def run(args: argparse.Namespace) -> None:
                  "(errors and widths in accuracy points; coverage = share of held-out runs inside their interval)",
                  summary[columns].rename(columns={"mean_width_points": "mean_width"}))
 
-    targets = args.target_flops or [10.0 * kept["flops"].max()]
-    if not np.isfinite(targets).all():
-        raise CommandLineError(f"The default target, 10 x the largest run ({kept['flops'].max():.3g} FLOPs), overflows "
-                               "the largest float: give --target-flops.")
+    largest = kept["flops"].max()
+    if not args.target_flops and largest > np.finfo(float).max / 10:
+        raise CommandLineError(f"The default target, 10 x the largest run ({largest:.3g} FLOPs), overflows the largest "
+                               "float: give --target-flops.")
+    targets = args.target_flops or [10.0 * largest]
     table, curves = forecast_table(kept, fit, targets, level=args.level, grid_points=60 if args.figure else 0)
     _print_table(f"Forecast at the target compute, fitted on all runs (accuracy, {args.level:.0%} interval)", table)
     located = locate_targets(kept, table)

@@ -114,7 +114,7 @@ def _as_integers(name: str, values: ArrayLike) -> np.ndarray:
     too_large = np.abs(array.astype(float)) > MAX_SAMPLES
     if too_large.any():
         raise ValueError(
-            f"{name} holds {array.ravel()[np.flatnonzero(too_large)[0]]!r}, more than the {MAX_SAMPLES:.0e} samples "
+            f"{name} holds {int(array.ravel()[np.flatnonzero(too_large)[0]])}, more than the {MAX_SAMPLES:.0e} samples "
             "per problem the exact estimator takes (it tabulates one factor per sample)"
         )
     return array.astype(np.int64)

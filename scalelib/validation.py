@@ -100,6 +100,7 @@ def as_numbers(values: ArrayLike, name: str, labels: Sequence[str] | None = None
     if labels is not None and len(labels) != len(flat):
         labels = None  # the caller reports the mismatched lengths
     first = flat[np.flatnonzero(not_number)[0]]
+    first = first.item() if isinstance(first, np.generic) else first  # 'abc', not np.str_('abc')
     raise ScalingDataError(
         f"{name} must hold numbers; got {first!r} ({type(first).__name__}) at "
         f"{describe_points(not_number, labels)}."

@@ -199,6 +199,8 @@ def test_unfittable_benchmarks_are_refused(frame, law, error, match):
         (["--interval", "analytic", "--law", "saturating"], "analytic interval exists for the direct law only"),
         (["--figure", "/nonexistent-folder/forecast.png"], "folder /nonexistent-folder does not exist"),
         (["--figure", "forecast.unknown-format"], "Cannot save the figure"),
+        (["--output", "/nonexistent-folder/forecasts.csv"], "Cannot save the forecasts .* does not exist"),
+        (["--noise", "binomial", "--interval", "bootstrap"], "--noise binomial needs each benchmark's number of items"),
     ],
 )
 def test_bad_arguments_print_one_line_and_return_2(tmp_path, capsys, arguments, match):
@@ -208,3 +210,30 @@ def test_bad_arguments_print_one_line_and_return_2(tmp_path, capsys, arguments, 
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1
     assert re.search(match, error), error
+
+
+@pytest.mark.parametrize("suffix", ["pdf", "svg"])
+def test_figures_are_byte_identical_across_runs(tmp_path, capsys, suffix):
+    """No creation date, fixed SVG ids: the same runs give the same file."""
+    path = tmp_path / "runs.csv"
+    synthetic_runs().to_csv(path, index=False)
+    figures = []
+    for attempt in (1, 2):
+        figure = tmp_path / f"forecast{attempt}.{suffix}"
+        assert main([str(path), "--figure", str(figure)]) == 0
+        figures.append(figure.read_bytes())
+    assert figures[0] == figures[1]
+    assert b"CreationDate" not in figures[0] and b"<dc:date>" not in figures[0]
+
+
+def test_output_is_the_forecast_table_with_positions(tmp_path, capsys):
+    path, output = tmp_path / "runs.csv", tmp_path / "forecasts.csv"
+    synthetic_runs().to_csv(path, index=False)
+    assert main([str(path), "--target-flops", "1e17", "1e20", "1e22", "--output", str(output)]) == 0
+    table = pd.read_csv(output, keep_default_na=False)
+    assert table.columns.tolist() == ["benchmark", "flops", "predicted", "lower", "upper", "n_runs", "position",
+                                      "efolds_outside", "warning"]
+    assert table["position"].tolist() == ["below", "inside", "beyond"] * 2
+    np.testing.assert_allclose(table["efolds_outside"], [np.log(10.0), 0.0, np.log(10.0)] * 2)
+    assert [bool(warning) for warning in table["warning"]] == [True, False, False] * 2
+    assert capsys.readouterr().err.count("warning: ") == 2  # the target below, for each benchmark

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,50 @@ def test_unknown_benchmark_is_refused():
 def test_unknown_tpr_is_refused():
     with pytest.raises(ValueError, match=r"no runs at tpr=30; released ratios: \['10', '20', '40', '80', '160'\]"):
         data.accuracy_frame("dclm", tpr=30)
+
+
+def _lines(line, separator=""):
+    """A manifest of the released files, one ``line(name, digest)`` each."""
+    return lambda digests: separator.join(line(name, digest) for name, digest in digests.items())
+
+
+MANIFESTS = {  # name: (manifest text from {file: digest}, accepted by `sha256sum --strict -c`)
+    "text mode": (_lines(lambda name, digest: f"{digest}  {name}\n"), True),
+    "upper-case digests": (_lines(lambda name, digest: f"{digest.upper()}  {name}\n"), True),
+    "./name": (_lines(lambda name, digest: f"{digest}  ./{name}\n"), True),
+    "binary mode": (_lines(lambda name, digest: f"{digest} *{name}\n"), True),
+    "reversed BSD form": (_lines(lambda name, digest: f"{digest} {name}\n"), True),
+    "tab separator": (_lines(lambda name, digest: f"{digest}\t{name}\n"), True),
+    "--tag form": (_lines(lambda name, digest: f"SHA256 ({name}) = {digest}\n"), True),
+    "Windows line ends": (_lines(lambda name, digest: f"{digest}  {name}\r\n"), True),
+    "comments and empty lines": (_lines(lambda name, digest: f"# {name}\n\n{digest}  {name}\n"), True),
+    "indented lines": (_lines(lambda name, digest: f"  {digest}  {name}\n"), True),
+    "escaped names": (_lines(lambda name, digest: f"\\{digest}  {name}\n"), True),
+    "no final newline": (_lines(lambda name, digest: f"{digest}  {name}", "\n"), True),
+    "one-word line": (_lines(lambda name, digest: f"{digest}  {name}\nfoo\n"), False),
+    "line of spaces": (_lines(lambda name, digest: f"   \n{digest}  {name}\n"), False),
+    "short digest": (_lines(lambda name, digest: f"{digest[1:]}  {name}\n"), False),
+    "non-hex digest": (_lines(lambda name, digest: f"{digest[:-1]}g  {name}\n"), False),
+    "digest and name only": (_lines(lambda name, digest: f"{digest}\n"), False),
+    "mixed forms": (lambda digests: "".join(
+        f"{digest}{'  ' if index == 0 else ' '}{name}\n" for index, (name, digest) in enumerate(digests.items())
+    ), False),
+}
+
+
+@pytest.mark.parametrize("name", list(MANIFESTS))
+def test_manifest_is_read_as_sha256sum_reads_it(tmp_path, name):
+    """Intact files pass whatever form sha256sum -c accepts; malformed lines are refused by number."""
+    build, accepted = MANIFESTS[name]
+    copy = _copy_release(tmp_path)
+    digests = {file: hashlib.sha256((copy / file).read_bytes()).hexdigest() for file in data.MIXTURES.values()}
+    (copy / data.MANIFEST).write_bytes(build(digests).encode())
+    if accepted:
+        data.verify_checksums(copy)
+    else:
+        with pytest.raises(data.ReleaseFileError, match=r"SHA256SUMS line \d+ is not a checksum line"):
+            data.verify_checksums(copy)
+    if shutil.which("sha256sum"):
+        checked = subprocess.run(["sha256sum", "--strict", "--quiet", "-c", data.MANIFEST], cwd=copy,
+                                 capture_output=True, check=False)
+        assert (checked.returncode == 0) == accepted, checked.stderr

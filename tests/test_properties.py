@@ -28,6 +28,8 @@ FAST = settings(
 SLOW = settings(FAST, max_examples=8)
 
 CHANCES = st.sampled_from([0.0, 0.25, 0.5])
+REPEATED_LOG_COMPUTE = st.sampled_from([18.0, 19.5, 21.0])
+"""A few compute values, so that draws repeat them (and sometimes hold only one)."""
 
 
 @st.composite
@@ -37,7 +39,7 @@ def law_inputs(draw, min_runs=2, max_runs=24):
     Compute from 1e17 to 1e24 FLOPs; chance-normalised accuracy Q in [0.001, 0.999].
     """
     n_runs = draw(st.integers(min_runs, max_runs))
-    log_compute = draw(st.lists(st.floats(17.0, 24.0), min_size=n_runs, max_size=n_runs))
+    log_compute = draw(st.lists(st.floats(17.0, 24.0) | REPEATED_LOG_COMPUTE, min_size=n_runs, max_size=n_runs))
     assume(len(set(log_compute)) >= 2)
     q = draw(st.lists(st.floats(0.001, 0.999), min_size=n_runs, max_size=n_runs))
     chance = draw(CHANCES)
@@ -71,6 +73,40 @@ def test_direct_law_fits_any_valid_runs(inputs):
     fit = fit_direct_law(compute, accuracy, chance=chance)
     assert np.isfinite(fit.alpha) and fit.A > 0
     assert_accuracies(fit.predict(np.logspace(17, 25, 9)), chance)
+
+
+@FAST
+@given(st.lists(REPEATED_LOG_COMPUTE, min_size=6, max_size=12), st.data())
+def test_repeated_compute_is_fitted_and_a_single_value_refused(log_compute, data):
+    """Runs may share compute values; runs at one compute value alone leave no slope to fit."""
+    compute = 10.0 ** np.array(log_compute)
+    accuracy = np.array(data.draw(st.lists(st.floats(0.3, 0.95), min_size=len(compute), max_size=len(compute))))
+    if len(set(log_compute)) == 1:
+        for fit in (fit_direct_law, fit_saturating_law, fit_bnsl):
+            with pytest.raises(ScalingDataError, match="Every run has the same compute"):
+                fit(compute, accuracy, chance=0.25)
+    else:
+        fit = fit_direct_law(compute, accuracy, chance=0.25)
+        assert np.isfinite(fit.alpha) and np.isfinite(fit.A)
+
+
+@FAST
+@given(law_inputs(min_runs=3), st.sampled_from([np.inf, -np.inf]), st.data())
+def test_infinite_compute_is_refused_by_every_entry_point(inputs, infinity, data):
+    """Infinite compute is refused, in the runs and in the forecasts, not left to die in an SVD."""
+    compute, accuracy, chance = inputs
+    position = data.draw(st.integers(0, len(compute) - 1))
+    runs = (np.where(np.arange(len(compute)) == position, infinity, compute), accuracy)
+    for call in (
+        lambda: fit_direct_law(*runs, chance=chance),
+        lambda: fit_saturating_law(*runs, chance=chance),
+        lambda: direct_law_interval(*runs, chance=chance, at_compute=1e22),
+        lambda: direct_law_bootstrap(*runs, chance=chance, at_compute=1e22),
+    ):
+        with pytest.raises(ScalingDataError, match=f"Infinite compute at index {position}"):
+            call()
+    with pytest.raises(ScalingDataError, match="Infinite at_compute at index 1"):
+        direct_law_interval(compute, accuracy, chance=chance, at_compute=[1e22, infinity], n_items=500)
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -155,6 +191,11 @@ CORRUPTIONS = {
     "chance of 1": (lambda c, a, chance: (c, a, 1.0), r"Chance level must lie in \[0, 1\)"),
     "nan chance": (lambda c, a, chance: (c, a, np.nan), "Chance level is NaN"),
     "too few runs": (lambda c, a, chance: (c[:1], a[:1], chance), "Too few points"),
+    "infinite compute": (lambda c, a, chance: (np.r_[c[:-1], np.inf], a, chance), "Infinite compute"),
+    "one compute value": (lambda c, a, chance: (np.full_like(c, c[0]), a, chance), "Every run has the same compute"),
+    "compute as text": (lambda c, a, chance: (c.astype(str), a, chance), "compute must hold numbers"),
+    "chance as text": (lambda c, a, chance: (c, a, str(chance)), "Chance level must be a real number"),
+    "chance missing": (lambda c, a, chance: (c, a, None), "Chance level must be a real number"),
 }
 
 
@@ -223,7 +264,7 @@ def runs_tables(draw):
         {
             "benchmark": name,
             "accuracy": draw(st.floats(0.0, 0.999)),
-            "flops": draw(st.floats(1e15, 1e26)),
+            "flops": draw(st.floats(1e15, 1e26) | st.sampled_from([1e20, 1e21])),  # repeats too
             "chance": chances[name],
             "run": f"run {index}",
         }
@@ -258,6 +299,7 @@ FILE_CORRUPTIONS = {
     "accuracy is empty": (lambda row: {**row, "accuracy": ""}, "Column 'accuracy' has empty cells"),
     "compute is text": (lambda row: {**row, "flops": "1e20 FLOPs"}, "Column 'flops' must hold finite numbers"),
     "compute is negative": (lambda row: {**row, "flops": -1e20}, "Column 'flops' must be positive"),
+    "compute is infinite": (lambda row: {**row, "flops": "inf"}, "Column 'flops' must hold finite numbers"),
     "chance is 1": (lambda row: {**row, "chance": 1.0}, r"Chance must lie in \[0, 1\)"),
     "benchmark is empty": (lambda row: {**row, "benchmark": ""}, "Column 'benchmark' has empty cells"),
 }
