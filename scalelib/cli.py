@@ -102,6 +102,7 @@ REPRODUCIBLE_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "
 (with the fixed ``svg.hashsalt`` of :data:`SVG_HASH_SALT` for SVG element ids)."""
 
 SVG_HASH_SALT = "scalelib"
+"""matplotlib's ``svg.hashsalt`` while saving: SVG element ids derived from it, not drawn at random."""
 
 
 class RunsFileError(ValueError):
