@@ -100,11 +100,11 @@ from scalelib.direct_law import direct_law_forecaster, fit_direct_law
 from scalelib.normalise import (
     ScalingDataError,
     accuracy_from_neg_log_q,
-    fit_huber_from_starts,
     log_compute_offset,
     neg_log_q,
 )
 from scalelib.pass_at_k import fit_pass_at_k_law
+from scalelib.profile_fit import Profile, bootstrap_by_profile, polish_huber
 from scalelib.ratio_law import (
     centred_log_scales,
     fit_ratio_law_to_rows,
@@ -121,6 +121,7 @@ from scalelib.saturating_law import (
     saturating_log_residuals,
     saturating_log_residuals_jacobian,
     saturating_neg_log_q,
+    saturating_profile,
 )
 from scalelib.validation import (
     as_numbers,
@@ -762,7 +763,7 @@ def _rows_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _RobustLaw:
-    """What a warm-started refit needs of a law fitted by ``fit_huber_from_starts``."""
+    """What a warm-started refit needs of a robust law (Huber loss of log residuals)."""
 
     fit_rows: Callable[[pd.DataFrame, str], Any]
     inputs: Callable[[pd.DataFrame, str], np.ndarray]
@@ -771,6 +772,10 @@ class _RobustLaw:
     bounds: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
     neg_log_q: Callable[[np.ndarray, np.ndarray], np.ndarray]
     forecaster: Callable[[str], Fitter]
+    profile: Callable[[np.ndarray], Profile] | None = None
+    """The law's :class:`~scalelib.profile_fit.Profile` at given inputs, if its grid is small
+    enough to profile every resample at once (:func:`~scalelib.profile_fit.bootstrap_by_profile`);
+    otherwise (None) each resample is polished from the point estimate."""
 
 
 def _fit_compute_law(fit_law: Callable[..., Any]) -> Callable[[pd.DataFrame, str], Any]:
@@ -806,7 +811,7 @@ _ROBUST_LAWS = {
         fit_rows=_fit_compute_law(fit_saturating_law), inputs=_centred_log_compute,
         residuals=saturating_log_residuals, jacobian=saturating_log_residuals_jacobian,
         bounds=lambda x: saturating_bounds(), neg_log_q=saturating_neg_log_q,
-        forecaster=lambda column: saturating_forecaster(compute_column=column),
+        forecaster=lambda column: saturating_forecaster(compute_column=column), profile=saturating_profile,
     ),
     "bnsl": _RobustLaw(
         fit_rows=_fit_compute_law(fit_bnsl), inputs=_centred_log_compute,
@@ -824,12 +829,12 @@ _ROBUST_LAWS = {
 
 
 def _warm_start_fitter(law: _RobustLaw, start: np.ndarray, chance: float, compute_column: str) -> Fitter:
-    """Refit ``law`` from a single start (the point estimate), as one start of its own fit."""
+    """Refit ``law`` by one polish (:func:`scalelib.profile_fit.polish_huber`) from the point estimate."""
 
     def fit(rows: pd.DataFrame) -> Predictor:
         x = law.inputs(rows, compute_column)
         log_target = np.log(neg_log_q(rows["value"].to_numpy(), chance))
-        best = fit_huber_from_starts(
+        best = polish_huber(
             lambda parameters: law.residuals(parameters, x, log_target),
             lambda parameters: law.jacobian(parameters, x, log_target),
             [start],
@@ -899,17 +904,36 @@ def _direct_law_bootstrap(training_rows: pd.DataFrame, *, n_resamples: int, seed
 
 def _robust_law_bootstrap(law: _RobustLaw, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
                           progress: bool, compute_column: str) -> _Bootstrap:
-    """A nonlinear law: full multi-start point fit, each resample refitted from the point estimate."""
+    """A nonlinear law: full point fit; resamples solved at once by profile, or each polished from the estimate."""
     chance = single_chance_level(training_rows)
     estimate = law.fit_rows(training_rows, compute_column).optimize_result.x
-    refit = _warm_start_fitter(law, estimate, chance, compute_column)
-    return _Bootstrap(
-        point=lambda rows: accuracy_from_neg_log_q(law.neg_log_q(law.inputs(rows, compute_column), estimate), chance),
-        sample_curves=lambda rows: transformed(bootstrap_predictions(
+
+    def point(rows: pd.DataFrame) -> np.ndarray:
+        return accuracy_from_neg_log_q(law.neg_log_q(law.inputs(rows, compute_column), estimate), chance)
+
+    if law.profile is None:
+        refit = _warm_start_fitter(law, estimate, chance, compute_column)
+        sample_curves = lambda rows: transformed(bootstrap_predictions(  # noqa: E731
             training_rows, rows, refit, n_resamples=n_resamples, seed=seed, progress=progress,
-        ), chance),
-        point_fitter=law.forecaster(compute_column),
-    )
+        ), chance)
+    else:
+        codes, runs = pd.factorize(training_rows["run"])  # runs in order of appearance, as bootstrap_predictions
+        draws = resample_runs(len(runs), n_resamples=n_resamples, seed=seed)
+        run_counts = np.stack([np.bincount(draw, minlength=len(runs)) for draw in draws])
+        resampled = bootstrap_by_profile(
+            law.profile(law.inputs(training_rows, compute_column)),
+            np.log(neg_log_q(training_rows["value"].to_numpy(), chance)),
+            counts=run_counts[:, codes],
+        )
+
+        def sample_curves(rows: pd.DataFrame) -> np.ndarray:
+            x = law.inputs(rows, compute_column)
+            return transformed(
+                accuracy_from_neg_log_q(np.stack([law.neg_log_q(x, parameters) for parameters in resampled]), chance),
+                chance,
+            )
+
+    return _Bootstrap(point=point, sample_curves=sample_curves, point_fitter=law.forecaster(compute_column))
 
 
 def _refit_bootstrap(fit: Fitter, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
@@ -1007,8 +1031,8 @@ def law_interval_fitter(
     interval
         ``"analytic"`` (:func:`direct_law_interval`; Eq. 2 only) or ``"bootstrap"``
         over runs: vectorised for Eq. 2 (:func:`direct_law_bootstrap`); for the
-        nonlinear laws each resample is refitted from the point estimate as its single
-        start (:func:`scalelib.normalise.fit_huber_from_starts`).
+        nonlinear laws each resample is refitted by one polish from the point estimate
+        (:func:`scalelib.profile_fit.polish_huber`).
     band
         ``"prediction"``: covers a new run; ``"confidence"``: the curve only.
     noise

@@ -20,9 +20,12 @@ benchmark by least squares in accuracy space and returning a result with
   has risen clearly above chance, so that the flat pre-emergence runs do not bend the
   line;
 * **FLP-M** (:func:`fit_flp_m_map`), their multi-domain variant: the three domain
-  losses (C4, DCLM, FineWeb) mapped to accuracy by a small two-hidden-layer network,
-  scikit-learn's :class:`~sklearn.neural_network.MLPRegressor` on standardised inputs
-  with a fixed seed.
+  losses (C4, DCLM, FineWeb) mapped to accuracy by a small network. Here it is a
+  random-feature network fitted in closed form (:mod:`scalelib.small_network`), an
+  ensemble over a fixed set of seeds (:data:`FLP_M_SEEDS`) whose mean is the forecast
+  and whose spread says how much the answer depends on the seed. Chen et al. train a
+  multi-layer network by gradient descent; on a few dozen runs that training reaches a
+  different network on every CPU (see the module :mod:`scalelib.small_network`).
 
 Every map takes ``(loss, accuracy, *, chance, labels)``, the signature
 :func:`scalelib.per_benchmark.fit_law_by_benchmark` passes (with the loss column as
@@ -41,18 +44,14 @@ import lmfit
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from scalelib.loss_law import covariance_within_bounds
 from scalelib.normalise import ScalingDataError, describe_points, covariance_from_jacobian
+from scalelib.small_network import HIDDEN_UNITS, SmallNetwork, fit_small_network
 
 __all__ = [
     "DEFAULT_EMERGENCE_MARGIN",
-    "FLP_M_HIDDEN_LAYERS",
+    "FLP_M_SEEDS",
     "LOGISTIC_K_BOUNDS",
     "LOGISTIC_L0_MARGIN",
     "LOGISTIC_STARTS",
@@ -79,8 +78,9 @@ LOGISTIC_L0_MARGIN = 2.0
 LOGISTIC_STARTS = ((0.0, 2.0), (0.5, 10.0), (1.0, 10.0))
 """Starts of the logistic fit: (quantile of the fitted losses for L0, k in nats^-1)."""
 
-FLP_M_HIDDEN_LAYERS = (16, 16)
-"""Widths of FLP-M's two hidden layers."""
+FLP_M_SEEDS = tuple(range(5))
+"""Seeds of the FLP-M ensemble: five networks, each with its own random hidden layer;
+the forecast is their mean."""
 
 
 def validate_map_inputs(
@@ -397,29 +397,32 @@ def fit_logistic_map(
 
 @dataclass(frozen=True, eq=False)
 class FlpMFit:
-    """Result of :func:`fit_flp_m_map`: a two-hidden-layer network from domain losses to accuracy.
+    """Result of :func:`fit_flp_m_map`: an ensemble of small networks from domain losses to accuracy.
 
     Attributes
     ----------
-    model
-        The fitted scikit-learn model: ``StandardScaler`` then ``MLPRegressor``, inside a
-        ``TransformedTargetRegressor`` that standardises the accuracy too.
+    networks
+        One :class:`~scalelib.small_network.SmallNetwork` per seed.
     n_points
         Runs fitted.
     rmse_points
-        RMSE of the fitted runs, in accuracy points.
+        RMSE of the ensemble's fit to the runs, in accuracy points.
 
-    A network has no interpretable parameters and the library reports no uncertainty
-    for it; vary ``random_state`` to see how much the fit depends on the seed.
+    A network has no interpretable parameters and the library reports no standard errors
+    for it; :meth:`predict_each` shows how far the seeds disagree.
     """
 
-    model: TransformedTargetRegressor
+    networks: tuple[SmallNetwork, ...]
     n_points: int
     rmse_points: float
 
+    def predict_each(self, losses: ArrayLike) -> np.ndarray:
+        """Accuracy predicted by each network, shape ``(seeds, n)``; losses of shape ``(n, m)``."""
+        return np.stack([network.predict(losses) for network in self.networks])
+
     def predict(self, losses: ArrayLike) -> np.ndarray:
-        """Accuracy from losses of shape ``(n, m)``, columns in the order they were fitted."""
-        return self.model.predict(np.atleast_2d(np.asarray(losses, dtype=float)))
+        """The ensemble's accuracy: the mean over seeds, for losses of shape ``(n, m)`` (columns as fitted)."""
+        return self.predict_each(losses).mean(axis=0)
 
 
 def fit_flp_m_map(
@@ -427,16 +430,23 @@ def fit_flp_m_map(
     accuracy: ArrayLike,
     *,
     chance: float,
-    hidden_layer_sizes: tuple[int, int] = FLP_M_HIDDEN_LAYERS,
-    random_state: int = 0,
+    hidden_units: int = HIDDEN_UNITS,
+    seeds: Sequence[int] = FLP_M_SEEDS,
     labels: Sequence[str] | None = None,
 ) -> FlpMFit:
-    """FLP-M's stage 2 (Chen et al. 2024): domain losses -> accuracy with a small network.
+    """FLP-M's stage 2 (after Chen et al. 2024): domain losses -> accuracy with small networks.
 
-    A scikit-learn :class:`~sklearn.neural_network.MLPRegressor` with two hidden layers
-    of ReLU units and its default L2 penalty, trained by L-BFGS (suited to a few dozen
-    points) on standardised losses and a standardised accuracy, with a fixed
-    ``random_state``: the same data and seed give the same network.
+    One random-feature network per seed (:func:`scalelib.small_network.fit_small_network`:
+    a fixed random tanh layer on standardised losses, an output layer fitted by ridge
+    regression with its penalty chosen by leave-one-out on the fitted runs); the forecast
+    is the ensemble mean,
+
+    .. math::
+
+        \\widehat{\\mathrm{acc}}(L) = \\frac{1}{S} \\sum_{s=1}^{S} g_s(L),
+
+    with :math:`g_s` the network of seed :math:`s`. Each network is the unique optimum of
+    a convex problem, so the same data and seeds give the same forecast on any CPU.
 
     Parameters
     ----------
@@ -446,10 +456,10 @@ def fit_flp_m_map(
         Raw accuracy, one per run.
     chance
         Chance level; only validated.
-    hidden_layer_sizes
-        Widths of the two hidden layers.
-    random_state
-        Seed of the weight initialisation.
+    hidden_units
+        Random features per network.
+    seeds
+        Seeds of the ensemble's random layers (at least one).
     labels
         Optional run ids for error messages.
 
@@ -460,20 +470,8 @@ def fit_flp_m_map(
     losses, accuracy = validate_map_inputs(
         losses, accuracy, chance=chance, n_parameters=2, loss_dimensions=2, labels=labels
     )
-    if len(hidden_layer_sizes) != 2:
-        raise ValueError(f"FLP-M has two hidden layers, got hidden_layer_sizes={hidden_layer_sizes}.")
-    network = MLPRegressor(
-        hidden_layer_sizes=hidden_layer_sizes, solver="lbfgs", max_iter=5000,
-        random_state=random_state,
-    )
-    model = TransformedTargetRegressor(
-        regressor=make_pipeline(StandardScaler(), network), transformer=StandardScaler()
-    )
-    # Matrices of a few dozen rows: multi-threaded BLAS only adds synchronisation (tens of
-    # times slower on a busy machine), so the training runs on one BLAS thread.
-    with threadpool_limits(limits=1, user_api="blas"):
-        model.fit(losses, accuracy)
-    return FlpMFit(
-        model=model, n_points=len(accuracy),
-        rmse_points=_rmse_points(model.predict(losses), accuracy),
-    )
+    if len(seeds) == 0:
+        raise ValueError("FLP-M needs at least one seed.")
+    networks = tuple(fit_small_network(losses, accuracy, seed=seed, hidden_units=hidden_units) for seed in seeds)
+    fitted = np.mean([network.predict(losses) for network in networks], axis=0)
+    return FlpMFit(networks=networks, n_points=len(accuracy), rmse_points=_rmse_points(fitted, accuracy))

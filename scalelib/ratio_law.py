@@ -44,7 +44,7 @@ from scalelib.normalise import (
     neg_log_q,
     validate_law_inputs,
 )
-from scalelib.profile_fit import fit_by_profile
+from scalelib.profile_fit import Profile, fit_by_profile
 
 if TYPE_CHECKING:  # scalelib.intervals imports this module
     from scalelib.intervals import IntervalFitter, IntervalPredictor, PredictionInterval
@@ -174,20 +174,26 @@ def ratio_law_bounds() -> tuple[np.ndarray, np.ndarray]:
     return np.array([-np.inf, low, -np.inf, low]), np.array([np.inf, high, np.inf, high])
 
 
-def _basis(x: np.ndarray, exponents: np.ndarray) -> np.ndarray:
-    """The two columns of Eq. 4, ``exp(-alpha u)`` and ``exp(-beta v)``, for each ``(alpha, beta)`` row."""
-    return np.stack(
-        [np.exp(-exponents[:, [0]] * x[0][None, :]), np.exp(-exponents[:, [1]] * x[1][None, :])], axis=-1
-    )
+def ratio_law_profile(x: np.ndarray) -> Profile:
+    """Eq. 4 at centred log scales ``x`` (:func:`centred_log_scales`) for :mod:`scalelib.profile_fit`.
 
-
-def _parameters(exponents: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
-    """``(log A_ref, alpha, log B_ref, beta)`` from a grid point and its profiled ``(A_ref, B_ref)``.
-
-    An amplitude at its bound 0 starts the polish from ``exp(-LOG_AMPLITUDE_BOUND)``.
+    For fixed exponents ``(alpha, beta)`` (the grid ``EXPONENT_GRID`` squared) the law is
+    linear in ``(A_ref, B_ref)``: basis columns ``exp(-alpha u)`` and ``exp(-beta v)``. An
+    amplitude at its bound 0 starts the polish from ``exp(-LOG_AMPLITUDE_BOUND)``.
     """
-    log_A_ref, log_B_ref = np.log(np.maximum(amplitudes, np.exp(-LOG_AMPLITUDE_BOUND)))
-    return np.array([log_A_ref, exponents[0], log_B_ref, exponents[1]])
+
+    def basis(exponents: np.ndarray) -> np.ndarray:
+        return np.stack(
+            [np.exp(-exponents[:, [0]] * x[0][None, :]), np.exp(-exponents[:, [1]] * x[1][None, :])], axis=-1
+        )
+
+    def parameters(exponents: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
+        log_A_ref, log_B_ref = np.log(np.maximum(amplitudes, np.exp(-LOG_AMPLITUDE_BOUND)))
+        return np.array([log_A_ref, exponents[0], log_B_ref, exponents[1]])
+
+    return Profile(
+        basis=basis, axes=[EXPONENT_GRID, EXPONENT_GRID], parameters=parameters, exponents=lambda p: p[[1, 3]]
+    )
 
 
 def _uncentre(reference_parameters: np.ndarray, reference_covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -281,10 +287,8 @@ def fit_ratio_law(
     x = centred_log_scales(params, tokens)
     log_target = np.log(neg_log_q(accuracy, chance))
     best = fit_by_profile(
-        basis=lambda exponents: _basis(x, exponents),
-        axes=[EXPONENT_GRID, EXPONENT_GRID],
-        log_target=log_target,
-        parameters=_parameters,
+        ratio_law_profile(x),
+        log_target,
         residuals=lambda parameters: ratio_law_log_residuals(parameters, x, log_target),
         jacobian=lambda parameters: ratio_law_log_residuals_jacobian(parameters, x, log_target),
         bounds=ratio_law_bounds(),

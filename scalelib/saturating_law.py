@@ -36,7 +36,7 @@ from scalelib.normalise import (
     uncentre_amplitude,
     validate_law_inputs,
 )
-from scalelib.profile_fit import fit_by_profile
+from scalelib.profile_fit import Profile, fit_by_profile
 
 __all__ = [
     "N_PARAMETERS",
@@ -47,6 +47,7 @@ __all__ = [
     "saturating_log_residuals",
     "saturating_log_residuals_jacobian",
     "saturating_bounds",
+    "saturating_profile",
     "fit_saturating_law",
     "saturating_forecaster",
 ]
@@ -142,15 +143,23 @@ def saturating_bounds() -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _basis(x: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """The two columns of Eq. 6 for each exponent of ``alphas`` (shape (G, 1)): ``exp(-alpha x)`` and 1."""
-    power = np.exp(-alphas[:, :1] * x[None, :])
-    return np.stack([power, np.ones_like(power)], axis=-1)
+def saturating_profile(x: np.ndarray) -> Profile:
+    """Eq. 6 at centred log compute ``x`` for :mod:`scalelib.profile_fit`.
 
+    For a fixed exponent alpha (the grid :data:`ALPHA_GRID`), ``A_ref exp(-alpha x) + E``
+    is linear in ``(A_ref, E)``: basis columns ``exp(-alpha x)`` and 1. An amplitude at
+    its bound 0 starts the polish from ``exp(-LOG_AMPLITUDE_BOUND)``.
+    """
 
-def _parameters(alpha: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
-    """``(log A_ref, alpha, E)`` from a grid exponent and its profiled ``(A_ref, E)``."""
-    return np.array([np.log(max(amplitudes[0], np.exp(-LOG_AMPLITUDE_BOUND))), alpha[0], amplitudes[1]])
+    def basis(alphas: np.ndarray) -> np.ndarray:
+        power = np.exp(-alphas[:, :1] * x[None, :])
+        return np.stack([power, np.ones_like(power)], axis=-1)
+
+    def parameters(alpha: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
+        log_A_ref = np.log(max(amplitudes[0], np.exp(-LOG_AMPLITUDE_BOUND)))
+        return np.array([log_A_ref, alpha[0], amplitudes[1]])
+
+    return Profile(basis=basis, axes=[ALPHA_GRID], parameters=parameters, exponents=lambda p: p[1:2])
 
 
 def fit_saturating_law(
@@ -203,10 +212,8 @@ def fit_saturating_law(
     x = log_compute_offset(compute)
     log_target = np.log(neg_log_q(accuracy, chance))
     best = fit_by_profile(
-        basis=lambda alphas: _basis(x, alphas),
-        axes=[ALPHA_GRID],
-        log_target=log_target,
-        parameters=_parameters,
+        saturating_profile(x),
+        log_target,
         residuals=lambda parameters: saturating_log_residuals(parameters, x, log_target),
         jacobian=lambda parameters: saturating_log_residuals_jacobian(parameters, x, log_target),
         bounds=saturating_bounds(),

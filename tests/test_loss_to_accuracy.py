@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from scalelib.loss_to_accuracy import (
+    FLP_M_SEEDS,
     emerged_runs,
     fit_flp_m_map,
     fit_flp_map,
@@ -109,24 +110,27 @@ def synthetic_domain_losses(seed=0):
     return losses, accuracy
 
 
-def test_flp_m_is_deterministic_under_its_seed_and_fits_the_data():
+def test_flp_m_is_deterministic_under_its_seeds_and_fits_the_data():
     losses, accuracy = synthetic_domain_losses()
-    first = fit_flp_m_map(losses, accuracy, chance=0.0, random_state=0)
-    again = fit_flp_m_map(losses, accuracy, chance=0.0, random_state=0)
-    other_seed = fit_flp_m_map(losses, accuracy, chance=0.0, random_state=1)
+    first = fit_flp_m_map(losses, accuracy, chance=0.0)
+    again = fit_flp_m_map(losses, accuracy, chance=0.0)
+    other_seeds = fit_flp_m_map(losses, accuracy, chance=0.0, seeds=(5, 6))
     new_losses = losses[-3:] - 0.1
     assert np.array_equal(first.predict(new_losses), again.predict(new_losses))
-    assert not np.array_equal(first.predict(new_losses), other_seed.predict(new_losses))
+    assert not np.array_equal(first.predict(new_losses), other_seeds.predict(new_losses))
     assert first.rmse_points < 1.0 and first.n_points == 30
     assert first.predict(losses[0]).shape == (1,)
+    each = first.predict_each(new_losses)
+    assert each.shape == (len(FLP_M_SEEDS), 3)
+    assert first.predict(new_losses) == pytest.approx(each.mean(axis=0))
 
 
-def test_flp_m_needs_two_dimensional_losses_and_two_layers():
+def test_flp_m_needs_two_dimensional_losses_and_a_seed():
     losses, accuracy = synthetic_domain_losses()
     with pytest.raises(ScalingDataError, match="2-d array of losses"):
         fit_flp_m_map(losses[:, 0], accuracy, chance=0.0)
-    with pytest.raises(ValueError, match="two hidden layers"):
-        fit_flp_m_map(losses, accuracy, chance=0.0, hidden_layer_sizes=(8,))
+    with pytest.raises(ValueError, match="at least one seed"):
+        fit_flp_m_map(losses, accuracy, chance=0.0, seeds=())
     for fit_map in (fit_linear_map, fit_logistic_map, fit_flp_map):
         with pytest.raises(ScalingDataError, match="one loss per run"):
             fit_map(losses, accuracy, chance=0.0)
