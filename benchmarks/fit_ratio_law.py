@@ -4,8 +4,9 @@ Eq. 4, ``-log Q = A N^(-alpha) + B D^(-beta)``, is fitted to every benchmark of 
 mixture on all tokens-per-parameter ratios at once (after dropping the runs at or below
 chance, which are listed), by
 
-* ours: ``scalelib.ratio_law.fit_ratio_law``, ``scipy.optimize.least_squares`` with a
-  Huber continuation from a 3 x 3 grid of exponents;
+* ours: ``scalelib.ratio_law.fit_ratio_law``, variable projection
+  (:mod:`scalelib.profile_fit`: amplitudes in closed form on a grid of exponents, then
+  ``scipy.optimize.least_squares(loss="huber")``);
 * the paper-style reference: L-BFGS-B (gtol = ftol = 1e-15) from each of 81 starts,
   a 3 x 3 x 3 x 3 grid with alpha, beta in linspace(0, 2, 3) and log A, log B (at
   N = 1, D = 1) in linspace(0, 25, 3), keeping the best,

@@ -169,9 +169,14 @@ def ratio_law_log_residuals_jacobian(
 
 
 def ratio_law_bounds() -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of ``(log A_ref, alpha, log B_ref, beta)``: both exponents within ``EXPONENT_BOUNDS``."""
+    """Bounds of ``(log A_ref, alpha, log B_ref, beta)``: both exponents within ``EXPONENT_BOUNDS``.
+
+    ``|log A_ref|, |log B_ref| <= LOG_AMPLITUDE_BOUND`` only keeps the power terms finite in
+    trial steps (an amplitude of e^-100 at the reference point is zero for any data).
+    """
     low, high = EXPONENT_BOUNDS
-    return np.array([-np.inf, low, -np.inf, low]), np.array([np.inf, high, np.inf, high])
+    amplitude = LOG_AMPLITUDE_BOUND
+    return np.array([-amplitude, low, -amplitude, low]), np.array([amplitude, high, amplitude, high])
 
 
 def ratio_law_profile(x: np.ndarray) -> Profile:

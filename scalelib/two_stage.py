@@ -53,7 +53,7 @@ from scalelib.backtest import (
 from scalelib.benchmark_info import BENCHMARKS, VALIDATION_SETS
 from scalelib.intervals import LEVEL, IntervalFitter, PredictionInterval, backtest_intervals, summarise_intervals
 from scalelib.loss_law import LossLawFit, fit_loss_law, loss_column, own_validation_set
-from scalelib.loss_to_accuracy import fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
+from scalelib.loss_to_accuracy import FLP_M_SEEDS, fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
 from scalelib.normalise import ScalingDataError
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "backtest_methods",
     "decompose_two_stage_error",
     "fit_once",
+    "flp_m_seed_spread",
     "forecast_curves",
     "head_to_head",
     "interval_comparison",
@@ -386,6 +387,39 @@ def summarise_methods(results: pd.DataFrame) -> pd.DataFrame:
     summary = pd.concat(summaries, ignore_index=True)
     summary["task_type"] = summary["benchmark"].map(lambda name: BENCHMARKS[name].task_type)
     return summary[["method", *summary.columns.drop("method")]]
+
+
+def flp_m_seed_spread(
+    frame: pd.DataFrame, compute_cuts: dict[str, Sequence[float]], *, seeds: Sequence[int] = FLP_M_SEEDS
+) -> pd.DataFrame:
+    """FLP-M's backtest error as an ensemble and seed by seed: how much the answer depends on the seed.
+
+    Backtests FLP-M with the whole ensemble of ``seeds`` and with each seed's network
+    alone (:func:`backtest_methods`, identical splits), and averages the absolute errors
+    over every held-out run of each (mixture, split).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (mixture, split): ``ensemble`` (mean absolute error of the ensemble's
+        forecast, points), ``best seed`` and ``worst seed`` (the lowest and highest of
+        the single networks' mean absolute errors), and ``n_held_out``.
+    """
+    fitters = {"ensemble": two_stage_forecaster(fit_flp_m_map, validation_sets=VALIDATION_SETS, seeds=seeds)}
+    fitters |= {
+        f"seed {seed}": two_stage_forecaster(fit_flp_m_map, validation_sets=VALIDATION_SETS, seeds=(seed,))
+        for seed in seeds
+    }
+    results = backtest_methods(frame, fitters, compute_cuts)
+    fitted = results[results["status"] == "ok"].assign(abs_error=lambda rows: rows["error_points"].abs())
+    errors = fitted.pivot_table(index=["mixture", "split"], columns="method", values="abs_error", aggfunc="mean")
+    single = errors.drop(columns="ensemble")
+    return pd.DataFrame({
+        "n_held_out": fitted[fitted["method"] == "ensemble"].groupby(["mixture", "split"]).size(),
+        "ensemble": errors["ensemble"],
+        "best seed": single.min(axis=1),
+        "worst seed": single.max(axis=1),
+    }).sort_index(level=["mixture", "split"], ascending=[False, True])
 
 
 def head_to_head(summary: pd.DataFrame, *, statistic: str = "mean_abs_error") -> pd.DataFrame:

@@ -1,0 +1,234 @@
+"""Variable projection against the former multi-start fits and the paper's searches: same objective, less time.
+
+The saturating law (Eq. 6) and Eq. 4 are fitted in ``scalelib`` by variable projection
+(:mod:`scalelib.profile_fit`): amplitudes in closed form on a grid of exponents, then one
+polish. This script checks, fit by fit, that nothing was traded for the speed. On every
+benchmark of both mixtures at tpr 20 (Eq. 6, fitted to all runs above chance and to
+those at or below 1e21 FLOPs) and on every DCLM benchmark over all ratios (Eq. 4, the
+same two sets), it runs side by side
+
+* **new**: the library's fit;
+* **multi-start**: the fit the library used before, rebuilt here from its own start grid
+  (Eq. 6: alpha in (0.05, 0.15, 0.4, 1) x E in (0, 0.5, 0.9) of the smallest -log Q; Eq. 4:
+  alpha, beta in (0.1, 0.3, 1)), each start solved by the Huber continuation of
+  :func:`scalelib.normalise.fit_huber_from_starts`;
+* **paper**: the paper-style search, L-BFGS-B at gtol = ftol = 1e-15 from its grid of
+  starts (``fit_laws.saturating_reference``, ``fit_ratio_law.paper_starts``),
+
+all on the same objective (Huber loss, delta = 1e-3, of the log residuals), bounds and
+parametrisation. It prints, per law, the median and total times, the time ratios, and
+the worst relative objective difference ``new / other - 1`` with the number of fits where
+the new objective exceeds the other's by more than 1e-9 (relative).
+
+It then times a 200-resample bootstrap forecast (``law_interval_fitter(..., "bootstrap")``,
+fitting, drift calibration and interval) per law on the DCLM runs below 1e21 FLOPs, and
+one fit of each two-stage piece (loss laws, maps, FLP-M) per benchmark.
+
+Usage::
+
+    python benchmarks/fast_fits.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from fit_laws import saturating_reference, timed
+from fit_ratio_law import paper_reference
+
+from scalelib import data, two_stage
+from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.intervals import forecast_interval, law_interval_fitter
+from scalelib.loss_law import fit_loss_law, loss_column, own_validation_set
+from scalelib.loss_to_accuracy import fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
+from scalelib.normalise import (
+    drop_at_or_below_chance,
+    fit_huber_from_starts,
+    huber_loss,
+    log_compute_offset,
+    neg_log_q,
+)
+from scalelib.ratio_law import (
+    centred_log_scales,
+    fit_ratio_law,
+    ratio_law_bounds,
+    ratio_law_log_residuals,
+    ratio_law_log_residuals_jacobian,
+)
+from scalelib.saturating_law import (
+    fit_saturating_law,
+    saturating_bounds,
+    saturating_log_residuals,
+    saturating_log_residuals_jacobian,
+)
+
+OBJECTIVE_TOLERANCE = 1e-9
+"""Relative slack within which the new objective counts as no worse."""
+
+SUBSETS = {"all runs": np.inf, "C <= 1e21": 1e21}
+"""The run sets fitted for each benchmark: every run above chance, and those below 1e21 FLOPs."""
+
+
+def saturating_multi_start(x: np.ndarray, log_target: np.ndarray) -> float:
+    """The former Eq. 6 fit: 12 grid starts, each by Huber continuation; its objective."""
+    target = np.exp(log_target)
+    starts = []
+    for alpha, fraction in itertools.product((0.05, 0.15, 0.4, 1.0), (0.0, 0.5, 0.9)):
+        floor = fraction * target.min()
+        starts.append(np.array([np.mean(np.log(target - floor) + alpha * x), alpha, floor]))
+    best = fit_huber_from_starts(
+        lambda p: saturating_log_residuals(p, x, log_target),
+        lambda p: saturating_log_residuals_jacobian(p, x, log_target),
+        starts, bounds=saturating_bounds(),
+    )
+    return huber_loss(best.fun)
+
+
+def ratio_multi_start(x: np.ndarray, log_target: np.ndarray) -> float:
+    """The former Eq. 4 fit: 9 grid starts of the exponents, each by Huber continuation; its objective."""
+    log_half = np.log(0.5) + np.median(log_target)
+    starts = [np.array([log_half, a, log_half, b]) for a, b in itertools.product((0.1, 0.3, 1.0), repeat=2)]
+    best = fit_huber_from_starts(
+        lambda p: ratio_law_log_residuals(p, x, log_target),
+        lambda p: ratio_law_log_residuals_jacobian(p, x, log_target),
+        starts, bounds=ratio_law_bounds(),
+    )
+    return huber_loss(best.fun)
+
+
+def compare(law: str, rows: pd.DataFrame, fit_new: Callable, inputs: np.ndarray,
+            multi_start: Callable, paper: Callable) -> dict:
+    """One fit three ways: objectives and seconds. ``paper(inputs, log_target, rows)``."""
+    chance = float(rows["chance"].iloc[0])
+    log_target = np.log(neg_log_q(rows["value"].to_numpy(), chance))
+    new, new_seconds = timed(fit_new, rows, chance)
+    old_objective, old_seconds = timed(multi_start, inputs, log_target)
+    paper_objective, paper_seconds = timed(paper, inputs, log_target, rows)
+    return {
+        "law": law, "n": len(rows), "new": new.objective, "multi-start": old_objective, "paper": paper_objective,
+        "new_s": new_seconds, "multi-start_s": old_seconds, "paper_s": paper_seconds,
+    }
+
+
+def objective_comparisons() -> pd.DataFrame:
+    """Every Eq. 6 and Eq. 4 fit of the module docstring, three ways."""
+    records = []
+    for mixture in data.MIXTURES:
+        kept, _ = drop_at_or_below_chance(data.accuracy_frame(mixture, tpr=20))
+        for (benchmark, subset), cut in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
+            rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
+            if len(rows) < 4:
+                continue
+            records.append({"mixture": mixture, "benchmark": benchmark, "runs": subset, **compare(
+                "Eq. 6 saturating", rows,
+                lambda r, c: fit_saturating_law(r["flops"], r["value"], chance=c),
+                log_compute_offset(rows["flops"].to_numpy()), saturating_multi_start,
+                lambda x, log_target, _: saturating_reference(x, log_target),
+            )})
+    kept, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=None))
+    for (benchmark, subset), cut in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
+        rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
+        ratios = rows["tokens"] / rows["params"]
+        if len(rows) < 5 or ratios.max() < 2 * ratios.min():
+            continue
+        records.append({"mixture": "dclm", "benchmark": benchmark, "runs": subset, **compare(
+            "Eq. 4 ratio", rows,
+            lambda r, c: fit_ratio_law(r["params"], r["tokens"], r["value"], chance=c),
+            centred_log_scales(rows["params"], rows["tokens"]), ratio_multi_start,
+            lambda x, log_target, training: paper_reference(training)[0],
+        )})
+    return pd.DataFrame(records)
+
+
+def summarise(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """Per law and per reference: times, ratio, worst objective difference, fits worse than tolerance."""
+    rows = []
+    for (law, reference), group in itertools.product(
+        comparisons.groupby("law", sort=False), ("multi-start", "paper")
+    ):
+        law, group = law
+        relative = group["new"] / group[reference] - 1
+        rows.append({
+            "law": law, "against": reference, "fits": len(group),
+            "median ms, other": 1e3 * group[f"{reference}_s"].median(),
+            "median ms, new": 1e3 * group["new_s"].median(),
+            "time ratio (other / new)": group[f"{reference}_s"].sum() / group["new_s"].sum(),
+            "worst new/other - 1": relative.max(),
+            "fits worse": int((relative > OBJECTIVE_TOLERANCE).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def bootstrap_times() -> pd.DataFrame:
+    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs)."""
+    records = []
+    for law, tpr in (("direct", 20), ("saturating", 20), ("bnsl", 20), ("ratio", None)):
+        kept, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=tpr, benchmarks=HEADLINE_BENCHMARKS))
+        fitter = law_interval_fitter(law, interval="bootstrap", n_resamples=200, progress=False)
+        for benchmark, rows in kept[kept["flops"] <= 1e21].groupby("benchmark"):
+            started = time.perf_counter()
+            try:
+                if law == "ratio":
+                    fitter(rows.copy())(rows.nlargest(3, "flops").copy())
+                else:
+                    forecast_interval(fitter, rows, [1e22, 1e23])
+            except ValueError as error:
+                print(f"  {law} {benchmark}: skipped ({str(error)[:80]})")
+                continue
+            records.append({"law": law, "benchmark": benchmark, "seconds": time.perf_counter() - started})
+    return pd.DataFrame(records)
+
+
+def two_stage_times() -> pd.DataFrame:
+    """Milliseconds per fit of the loss laws (per mixture) and of each map (per benchmark), tpr 20."""
+    runs = data.load_runs()
+    runs20 = runs[runs["tpr"] == 20]
+    kept, _ = drop_at_or_below_chance(
+        two_stage.merge_losses(data.accuracy_frame(tpr=20, benchmarks=HEADLINE_BENCHMARKS), runs)
+    )
+    records = []
+    for mixture, rows in runs20.groupby("mixture"):
+        column = loss_column(own_validation_set(mixture))
+        for irreducible in (False, True):
+            _, seconds = timed(fit_loss_law, rows["flops"], rows[column], irreducible=irreducible)
+            records.append({"fit": f"loss law, irreducible={irreducible}", "ms": 1e3 * seconds})
+    maps = {"linear": fit_linear_map, "logistic": fit_logistic_map, "FLP": fit_flp_map}
+    for _, rows in kept.groupby(["mixture", "benchmark"]):
+        chance = float(rows["chance"].iloc[0])
+        for label, fit_map in maps.items():
+            try:
+                _, seconds = timed(fit_map, rows["own_loss"], rows["value"], chance=chance)
+            except ValueError:
+                continue
+            records.append({"fit": f"map: {label}", "ms": 1e3 * seconds})
+        _, seconds = timed(fit_flp_m_map, rows[list(two_stage.LOSS_COLUMNS)].to_numpy(), rows["value"], chance=chance)
+        records.append({"fit": "map: FLP-M (5 networks)", "ms": 1e3 * seconds})
+    return pd.DataFrame(records)
+
+
+def main() -> None:
+    pd.set_option("display.width", 200)
+    comparisons = objective_comparisons()
+    print("Objective and time, new fit against the former multi-start fit and the paper's search")
+    print(summarise(comparisons).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    worst = comparisons.assign(relative=comparisons["new"] / comparisons["multi-start"] - 1).nlargest(3, "relative")
+    print("\nLargest new/multi-start - 1 (negative: the new fit is lower)")
+    print(worst[["law", "mixture", "benchmark", "runs", "n", "relative"]].to_string(index=False))
+
+    print("\n200-resample bootstrap forecast, DCLM runs below 1e21 FLOPs (seconds per benchmark)")
+    boot = bootstrap_times()
+    print(boot.groupby("law", sort=False)["seconds"].agg(["count", "median", "max"]).to_string(
+        float_format=lambda v: f"{v:.3f}"))
+
+    print("\nTwo-stage pieces, one fit on all tpr-20 runs (ms per fit)")
+    pieces = two_stage_times()
+    print(pieces.groupby("fit", sort=False)["ms"].agg(["count", "median", "max"]).to_string(
+        float_format=lambda v: f"{v:.1f}"))
+
+
+if __name__ == "__main__":
+    main()
