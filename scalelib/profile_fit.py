@@ -51,6 +51,8 @@ __all__ = [
     "N_POLISHED",
     "POLISH_RATIO",
     "REFINE_POINTS",
+    "TIE_TOLERANCE",
+    "first_lowest",
     "huber_objective",
     "profile_amplitudes",
     "grid_local_minima",
@@ -67,6 +69,14 @@ INNER_ITERATIONS = 5
 
 POLISH_TOLERANCE = 1e-10
 """``ftol``, ``xtol`` and ``gtol`` of the final ``least_squares`` polish."""
+
+TIE_TOLERANCE = 1e-9
+"""Relative difference below which two losses count as equal; the first in order then wins.
+
+Near-L1 losses have flat optima (any constant between the two middle points of flat data
+fits equally well), so exact ties are common, and which of two tied candidates rounding
+makes lower differs from one CPU to the next. Every choice here is made with this
+tolerance, in a fixed order, so that it does not."""
 
 _TINY = 1e-300
 """Smallest amplitude an IRLS step linearises around."""
@@ -125,6 +135,13 @@ def huber_objective(
     absolute = np.abs(residuals)
     loss = (counts * np.where(absolute <= delta, 0.5 * absolute**2, delta * (absolute - 0.5 * delta))).sum(axis=-1)
     return np.where(np.isfinite(loss), loss, np.inf)
+
+
+def first_lowest(losses: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Index of the first loss within :data:`TIE_TOLERANCE` (relative) of the lowest, along ``axis``."""
+    losses = np.asarray(losses, dtype=float)
+    lowest = np.min(losses, axis=axis, keepdims=True)
+    return np.argmax(losses <= lowest + TIE_TOLERANCE * np.abs(lowest), axis=axis)
 
 
 def _weighted_solve(design: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -246,8 +263,11 @@ def grid_local_minima(objective: np.ndarray, n_best: int = N_POLISHED) -> np.nda
             is_minimum &= objective <= padded[tuple(neighbour)]
     candidates = np.flatnonzero(is_minimum.ravel())
     if candidates.size == 0:
-        return np.array([int(np.argmin(objective.ravel()))])
-    order = np.argsort(objective.ravel()[candidates], kind="stable")
+        return np.array([int(first_lowest(objective.ravel()))])
+    # rank by loss rounded to the tie tolerance, ties in grid order
+    values = objective.ravel()[candidates]
+    scale = TIE_TOLERANCE * (values.min() if values.min() > 0 else 1.0)
+    order = np.lexsort((np.arange(len(values)), np.round(values / scale)))
     return candidates[order[:n_best]]
 
 
@@ -262,8 +282,9 @@ def polish_huber(
 ) -> OptimizeResult:
     """``scipy.optimize.least_squares(loss="huber", f_scale=delta)`` from each start; the lowest cost wins.
 
-    Starts are clipped into ``bounds`` and tried in the given order (ties keep the
-    first), so the result is deterministic. The returned ``OptimizeResult`` gets
+    Starts are clipped into ``bounds`` and tried in the given order; a later start wins
+    only if it is lower by more than :data:`TIE_TOLERANCE` (relative), so tied optima
+    (flat data) resolve to the same one on every machine. The returned ``OptimizeResult`` gets
     ``n_starts``; its ``cost`` is the Huber loss of :func:`scalelib.normalise.huber_loss`.
     """
     best = None
@@ -272,7 +293,7 @@ def polish_huber(
             residuals, np.clip(start, bounds[0], bounds[1]), jac=jacobian, bounds=bounds,
             loss="huber", f_scale=delta, ftol=tolerance, xtol=tolerance, gtol=tolerance,
         )
-        if best is None or result.cost < best.cost:
+        if best is None or result.cost < best.cost - TIE_TOLERANCE * best.cost:
             best = result
     best.n_starts = len(starts)
     return best
@@ -321,7 +342,7 @@ def fit_by_profile(
             *_refined_axes(axes, np.unravel_index(index, shape), refine_points)
         )))
         fine_coefficients, fine_objective = profile_amplitudes(profile.basis(fine_grid), log_target)
-        best_fine = int(np.argmin(fine_objective))
+        best_fine = int(first_lowest(fine_objective))
         if fine_objective[best_fine] <= objective[index]:
             starts.append(profile.parameters(fine_grid[best_fine], fine_coefficients[best_fine]))
         else:
@@ -378,7 +399,7 @@ def bootstrap_by_profile(
     _, objective = profile_amplitudes(
         profile.basis(grid)[None], log_target, counts=counts, n_iterations=COARSE_ITERATIONS
     )
-    positions = np.unravel_index(np.argmin(objective, axis=1), [len(axis) for axis in local_axes])
+    positions = np.unravel_index(first_lowest(objective, axis=1), [len(axis) for axis in local_axes])
     # brackets[r, k] = (low, high) of exponent k for resample r: the neighbours of its best point
     brackets = np.stack([
         np.stack([axis[np.maximum(i - 1, 0)], axis[np.minimum(i + 1, len(axis) - 1)]], axis=-1)
@@ -393,7 +414,7 @@ def bootstrap_by_profile(
         fine_basis = profile.basis(fine.reshape(-1, n_exponents))
         fine_basis = fine_basis.reshape(n_resamples, n_fine, *fine_basis.shape[1:])
         coefficients, objective = profile_amplitudes(fine_basis, log_target, counts=counts)
-        best = np.argmin(objective, axis=1)
+        best = first_lowest(objective, axis=1)
         chosen = offsets[best]  # (R, q) index of the best point on each axis
         width = brackets[..., 1] - brackets[..., 0]
         low = brackets[..., 0] + steps[np.maximum(chosen - 1, 0)] * width

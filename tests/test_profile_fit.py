@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scalelib.normalise import huber_loss
-from scalelib.profile_fit import grid_local_minima, huber_objective, profile_amplitudes
+from scalelib.profile_fit import first_lowest, polish_huber, grid_local_minima, huber_objective, profile_amplitudes
 from scalelib.saturating_law import fit_saturating_law
 
 X = np.linspace(-5.0, 2.0, 30)
@@ -73,3 +73,31 @@ def test_saturating_fit_finds_the_global_optimum_of_a_two_basin_problem():
     _, objective = profile_amplitudes(_two_term_basis(dense), np.log(-np.log((accuracy - 0.25) / 0.75)), n_iterations=30)
     assert fit.objective <= objective.min() * (1 + 1e-9)
     assert fit.alpha == pytest.approx(0.9, rel=0.1)
+
+
+def test_first_lowest_breaks_near_ties_by_order():
+    losses = np.array([[3.0, 1.0 + 1e-12, 1.0, 2.0], [1.0, 1.0, 1.0, 1.0]])
+    assert first_lowest(losses, axis=1).tolist() == [1, 0]
+    assert first_lowest(np.array([2.0, 1.0, 1.0 + 1e-6])).tolist() == 1
+
+
+def test_polish_keeps_the_first_of_tied_optima():
+    """Flat data on a near-L1 loss: every constant between the two middle points fits equally.
+
+    Which of two such optima rounding makes lower differs between CPUs, so a later start
+    must be lower by more than the tie tolerance to win.
+    """
+    data = np.array([0.0, 0.0, 1.0, 1.0])
+
+    def problem(tilt):
+        # a constant model, plus one far residual whose slope ``tilt`` favours small values
+        residuals = lambda p: np.append(p[0] - data, 1.0 + tilt * p[0])  # noqa: E731
+        jacobian = lambda p: np.append(np.ones(4), tilt)[:, None]  # noqa: E731
+        return residuals, jacobian
+
+    bounds = (np.array([-10.0]), np.array([10.0]))
+    starts = [np.array([0.7]), np.array([0.3])]
+    near_tie = polish_huber(*problem(5e-12), starts, bounds)  # the second is lower by ~1e-12 (relative)
+    assert near_tie.x[0] == pytest.approx(0.7, abs=1e-6)
+    clear_winner = polish_huber(*problem(1e-2), starts, bounds)
+    assert clear_winner.x[0] < 0.7 - 1e-3
