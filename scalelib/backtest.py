@@ -274,9 +274,9 @@ def backtest_split(
         has an ``n_items`` column, also ``noise_points``: the evaluation noise of the
         observed accuracy p on n items, ``100 sqrt(p (1 - p) / n)``, the error a
         perfect forecast would still show. A benchmark
-        whose training rows the law refuses (a
-        :class:`~scalelib.normalise.ScalingDataError`: too few points, accuracy at or
-        below chance ...) is not dropped: its held-out rows have ``status="skipped"``,
+        whose training rows the law refuses, or whose held-out rows its predictor
+        refuses (a :class:`~scalelib.normalise.ScalingDataError`: too few points,
+        accuracy at or below chance, a ratio without training runs ...) is not dropped: its held-out rows have ``status="skipped"``,
         NaN predictions and the error message as ``reason``. Fitted benchmarks have
         ``status="ok"`` and an empty reason. Benchmarks with nothing held out
         contribute no rows. Other exceptions propagate.
@@ -307,12 +307,12 @@ def backtest_split(
         report["observed"] = predicted_rows["value"].to_numpy()
         try:
             predict = fit(training.copy())
-        except ScalingDataError as error:
+            predicted = np.asarray(predict(predicted_rows.copy()), dtype=float)
+        except ScalingDataError as error:  # refused by the fit, or by the predictor (e.g. an unseen ratio)
             report["predicted"] = np.nan
             report["status"] = "skipped"
             report["reason"] = str(error)
         else:
-            predicted = np.asarray(predict(predicted_rows.copy()), dtype=float)
             if predicted.shape != (len(predicted_rows),):
                 raise ValueError(
                     f"Predictor for {key} returned shape {predicted.shape}, "

@@ -28,6 +28,13 @@ __all__ = [
     "VALIDATION_SETS",
     "benchmark_table",
     "get_benchmark",
+    "ChanceLevel",
+    "CHANCE_LEVELS",
+    "ALIASES",
+    "canonical_name",
+    "known_chance",
+    "known_n_items",
+    "chance_level_table",
 ]
 
 
@@ -161,3 +168,124 @@ def get_benchmark(name: str) -> Benchmark:
 def benchmark_table() -> pd.DataFrame:
     """All benchmark metadata as a frame, one row per benchmark, in the book's order."""
     return pd.DataFrame([vars(b) for b in BENCHMARKS.values()]).set_index("name")
+
+
+# --------------------------------------------------------------------------- common tasks
+
+
+@dataclass(frozen=True)
+class ChanceLevel:
+    """Chance accuracy of a common evaluation task that is not in the released files.
+
+    Attributes
+    ----------
+    name
+        Canonical name (as the lm-evaluation-harness names the task).
+    n_options
+        Number of answer options per item; 0 for open answers.
+    source
+        Where the number of options is stated: the paper introducing the dataset.
+    """
+
+    name: str
+    n_options: int
+    source: str
+
+    @property
+    def chance(self) -> float:
+        """Uniform guessing among the options, ``1 / n_options`` (0 for open answers)."""
+        return 1.0 / self.n_options if self.n_options else 0.0
+
+
+CHANCE_LEVELS: dict[str, ChanceLevel] = {
+    c.name: c
+    for c in [
+        ChanceLevel("boolq", 2, "Clark et al. 2019, BoolQ: yes/no questions"),
+        ChanceLevel("copa", 2, "Roemmele et al. 2011, COPA: two alternatives per premise"),
+        ChanceLevel("openbookqa", 4, "Mihaylov et al. 2018, OpenBookQA: four-way multiple choice"),
+        ChanceLevel("commonsense_qa", 5, "Talmor et al. 2019, CommonsenseQA: five answer choices"),
+        ChanceLevel("siqa", 3, "Sap et al. 2019, Social IQa: three answer choices"),
+        ChanceLevel("winograd", 2, "Levesque et al. 2012, Winograd Schema Challenge (WSC273): two candidates"),
+        ChanceLevel("logiqa", 4, "Liu et al. 2020, LogiQA: four options per question"),
+        ChanceLevel("mathqa", 5, "Amini et al. 2019, MathQA: five options per problem"),
+        ChanceLevel("race", 4, "Lai et al. 2017, RACE: four options per question"),
+        ChanceLevel("rte", 2, "Dagan et al. 2005 / SuperGLUE: entailment or not"),
+        ChanceLevel("wic", 2, "Pilehvar and Camacho-Collados 2019, WiC: same sense or not"),
+        ChanceLevel("wsc", 2, "SuperGLUE WSC: the pronoun refers to the candidate or not"),
+        ChanceLevel("cb", 3, "de Marneffe et al. 2019, CommitmentBank: entailment, contradiction, neutral"),
+        ChanceLevel("anli", 3, "Nie et al. 2020, Adversarial NLI: entailment, contradiction, neutral"),
+        ChanceLevel("mnli", 3, "Williams et al. 2018, MultiNLI: entailment, contradiction, neutral"),
+        ChanceLevel("qnli", 2, "Wang et al. 2019, GLUE QNLI: the sentence answers the question or not"),
+        ChanceLevel("storycloze", 2, "Mostafazadeh et al. 2016, Story Cloze: two candidate endings"),
+        ChanceLevel("headqa", 4, "Vilares and Gomez-Rodriguez 2019, HEAD-QA: four options (English split)"),
+        ChanceLevel("medmcqa", 4, "Pal et al. 2022, MedMCQA: four options per question"),
+        ChanceLevel("pubmedqa", 3, "Jin et al. 2019, PubMedQA: yes, no or maybe"),
+        ChanceLevel("naturalquestions", 0, "Kwiatkowski et al. 2019, Natural Questions (open): free-form answers"),
+        ChanceLevel("squad", 0, "Rajpurkar et al. 2016, SQuAD: free-form answer spans"),
+        ChanceLevel("drop", 0, "Dua et al. 2019, DROP: free-form answers"),
+    ]
+}
+"""Chance levels of common evaluation tasks beyond the released ones, by canonical name.
+
+For the released benchmarks :data:`BENCHMARKS` holds chance and size; a ``chance``
+column in a runs file overrides either table. ``n_items`` is not listed here: splits
+and subsets differ between evaluation suites, so give it in the file."""
+
+ALIASES: dict[str, str] = {
+    "arc_e": "arc_easy", "arceasy": "arc_easy", "arc_c": "arc_challenge", "arcchallenge": "arc_challenge",
+    "hella_swag": "hellaswag", "lambada": "lambada_openai",
+    "mmlu_0shot": "mmlu", "mmlu_5shot": "mmlu", "winogrande_xl": "winogrande", "piqa_val": "piqa",
+    "triviaqa": "triviaqa_1shot", "webqs": "webqs_1shot", "webquestions": "webqs_1shot",
+    "gsm8k": "gsm8k_cot_llama", "humaneval": "humaneval-py",
+    "obqa": "openbookqa", "openbook_qa": "openbookqa", "csqa": "commonsense_qa", "commonsenseqa": "commonsense_qa",
+    "social_iqa": "siqa", "socialiqa": "siqa", "wsc273": "winograd", "winograd_wsc": "winograd",
+    "math_qa": "mathqa", "super_glue_boolq": "boolq", "xstorycloze_en": "storycloze",
+    "story_cloze": "storycloze", "head_qa": "headqa", "nq_open": "naturalquestions",
+    "natural_questions": "naturalquestions",
+}
+"""Common alternative spellings of task names, mapped to their canonical name.
+
+``lambada`` is LAMBADA as OpenAI's GPT-2 release scores it (the harness's default);
+``gsm8k`` maps to the released chain-of-thought variant for its chance level (0) only,
+as ``n_items`` is the same test split."""
+
+
+def canonical_name(name: str) -> str:
+    """The canonical name of a task: lower case, spaces and hyphens as ``_``, aliases resolved.
+
+    Released names are returned unchanged (``humaneval-py`` keeps its hyphen).
+    """
+    if name in BENCHMARKS or name in CHANCE_LEVELS:
+        return name
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    return ALIASES.get(key, key)
+
+
+def known_chance(name: str) -> float:
+    """Chance accuracy of a released benchmark or a task of :data:`CHANCE_LEVELS` (NaN if unknown)."""
+    canonical = canonical_name(name)
+    if canonical in BENCHMARKS:
+        return BENCHMARKS[canonical].chance
+    if canonical in CHANCE_LEVELS:
+        return CHANCE_LEVELS[canonical].chance
+    return float("nan")
+
+
+def known_n_items(name: str) -> float:
+    """Number of items of a released benchmark (NaN otherwise: splits differ between suites)."""
+    canonical = canonical_name(name)
+    return float(BENCHMARKS[canonical].n_items) if canonical in BENCHMARKS else float("nan")
+
+
+def chance_level_table() -> pd.DataFrame:
+    """Every known chance level, released benchmarks first: options, chance, source, aliases."""
+    aliases = pd.Series(ALIASES).groupby(pd.Series(ALIASES).to_numpy()).apply(lambda s: ", ".join(sorted(s.index)))
+    rows = [
+        {"name": b.name, "n_options": round(1 / b.chance) if b.chance else 0, "chance": b.chance,
+         "source": "released benchmark (scalelib.benchmark_info.BENCHMARKS)"}
+        for b in BENCHMARKS.values()
+    ] + [{"name": c.name, "n_options": c.n_options, "chance": c.chance, "source": c.source}
+         for c in CHANCE_LEVELS.values()]
+    table = pd.DataFrame(rows).set_index("name")
+    table["aliases"] = aliases.reindex(table.index).fillna("")
+    return table

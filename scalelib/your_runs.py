@@ -1,0 +1,641 @@
+"""Forecast your own runs: the one function behind ``python -m scalelib``.
+
+:func:`forecast_runs` takes a tidy frame of runs (one row per run and benchmark, as
+:func:`scalelib.cli.read_runs` returns it) and
+
+1. **groups, never pools**: every column that names a family of runs (``mixture``,
+   ``tpr``, ``metric`` and any the caller names) splits the fits, so Eq. 2 is fitted at
+   one ratio on one mixture for one metric; Eq. 4 (``law="ratio"``) is fitted across
+   the ratios of a group instead, and reports the compute-optimal ratio;
+2. **skips, never stops**: a group that cannot be fitted (too few runs off the floor,
+   unknown chance level, unknown benchmark size for binomial noise, a fit that fails)
+   gets a row whose ``reason`` says why in plain words; the others are forecast;
+3. treats **near-chance points as noise**: a run whose accuracy ``p`` lies within
+   :data:`NEAR_CHANCE_SE` binomial standard errors of chance,
+   ``p - chance <= z sqrt(p (1 - p) / n)`` with ``n`` the benchmark's items, carries
+   no information on the law's shape (one item of 5,153 right is not a measurement of
+   ``-log Q``), so it is not fitted; without ``n`` only runs at or below chance are
+   set aside. Held-out runs are scored in the backtest whatever their score, so a
+   big model that falls to chance counts against the forecast;
+4. **warns** where a forecast says little: scores that fall with compute (error rates
+   given as accuracies?), intervals wider than half the range above chance, targets
+   below the runs or beyond the calibrated reach.
+
+Everything is returned as tables (:class:`RunsForecast`), which the command line
+prints and saves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from scalelib.backtest import Fitter, Predictor, forecast_rows
+from scalelib.benchmark_info import BENCHMARKS, canonical_name, known_chance, known_n_items
+from scalelib.compute_optimal import allocation_at_ratio, optimal_ratio
+from scalelib.intervals import (
+    LEVEL,
+    N_RESAMPLES,
+    ROLLING_ORIGIN_FRACTIONS,
+    IntervalFitter,
+    IntervalPredictor,
+    backtest_intervals,
+    bootstrap_interval_fitter,
+    law_interval_fitter,
+    pass_at_k_interval_fitter,
+    summarise_intervals,
+)
+from scalelib.loss_law import loss_column as validation_loss_column
+from scalelib.loss_to_accuracy import fit_flp_map, fit_linear_map, fit_logistic_map
+from scalelib.ratio_law import fit_ratio_law_to_rows
+from scalelib.two_stage import two_stage_forecaster
+from scalelib.validation import ScalingDataError, check_distinct_compute
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "CALIBRATED_REACH",
+    "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
+    "line_forecaster", "interval_fitter", "forecast_runs", "plot_runs_forecast",
+]
+
+LAWS: dict[str, str] = {
+    "direct": "Eq. 2, -log Q = A C^-alpha, per group",
+    "saturating": "Eq. 6, -log Q = A C^-alpha + E, per group",
+    "bnsl": "Eq. 1, broken power law (BNSL), per group",
+    "ratio": "Eq. 4, -log Q = A N^-alpha + B D^-beta, across the tprs of a group",
+    "two-stage-linear": "compute -> loss (L = E + A C^-alpha) -> accuracy (linear map)",
+    "two-stage-logistic": "compute -> loss (L = E + A C^-alpha) -> accuracy (logistic map)",
+    "two-stage-flp": "compute -> loss (L = E + A C^-alpha) -> accuracy (FLP, emerged runs)",
+    "passk": "Eq. 5, log(-log pass@k) = log A + alpha log C + beta log k + delta log C log k",
+}
+"""Every law of the library a runs file can be forecast with, and what it fits."""
+
+MIN_RUNS: dict[str, int] = {
+    "direct": 3, "saturating": 4, "bnsl": 7, "ratio": 5, "two-stage-linear": 4, "two-stage-logistic": 5,
+    "two-stage-flp": 5, "passk": 5,
+}
+"""Fitted points needed per group: the law's parameters plus one, for an interval."""
+
+TWO_STAGE_MAPS = {"two-stage-linear": fit_linear_map, "two-stage-logistic": fit_logistic_map,
+                  "two-stage-flp": fit_flp_map}
+
+FAMILY_COLUMNS = ("mixture", "tpr", "metric")
+"""Columns that name a family of runs: present in a frame, they split the fits."""
+
+NEAR_CHANCE_SE = 2.0
+"""Runs within this many binomial standard errors of chance are not fitted (see module docstring)."""
+
+WIDE_INTERVAL_SHARE = 0.5
+"""An interval wider than this share of the range above chance, ``1 - chance``, is remarked on."""
+
+CALIBRATED_REACH = max(ROLLING_ORIGIN_FRACTIONS)
+"""How far beyond the fitted runs the drift calibration reaches, as a share of their
+log-compute range (:func:`scalelib.intervals.estimate_drift_rate`)."""
+
+FALLING_CORRELATION = -0.5
+"""A group whose rank correlation of score with compute is below this is warned about."""
+
+NON_ACCURACY_METRICS = frozenset({
+    "loss", "cross_entropy_loss", "perplexity", "bits_per_byte", "z_loss", "brier", "loglikelihood",
+    "train_live_targets",
+})
+"""Metric names that are not accuracies: such rows are set aside, not read as scores."""
+
+_TWO_STAGE_LOSS_SET = "c4"
+"""The two-stage forecaster reads a loss from ``loss_column(set)``; the caller's loss column
+is passed under this set's column name, which only labels it (any loss works)."""
+
+
+@dataclass
+class RunsForecast:
+    """What :func:`forecast_runs` found, as tables.
+
+    Attributes
+    ----------
+    forecasts
+        One row per (group, benchmark, target[, tpr or k]): ``law``, ``flops``,
+        ``predicted``, ``lower``, ``upper``, ``width_points``, ``position``,
+        ``efolds_outside``, ``status`` (``"ok"`` or ``"refused"``), ``reason`` and
+        ``warning``. A refused group has one row, its numbers NaN.
+    backtest
+        :func:`scalelib.intervals.summarise_intervals` per group, plus the group
+        columns, ``law`` and ``remark`` (coverage that comes from width alone).
+    laws
+        Per group: the law used, runs fitted, runs set aside as near chance.
+    optimal
+        With ``law="ratio"``: the compute-optimal tokens per parameter at each target.
+    set_aside
+        Rows not fitted because they are at or near chance (with ``reason``).
+    warnings
+        Every warning, one sentence each (also in ``forecasts.warning``).
+    """
+
+    forecasts: pd.DataFrame
+    backtest: pd.DataFrame
+    laws: pd.DataFrame
+    optimal: pd.DataFrame
+    set_aside: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    fitted: pd.DataFrame = field(default_factory=pd.DataFrame)
+    curves: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def n_forecast(self) -> int:
+        """Number of groups forecast (the command line exits 1 when none)."""
+        ok = self.forecasts[self.forecasts["status"] == "ok"]
+        return int(ok.drop_duplicates(["panel"]).shape[0]) if len(ok) else 0
+
+
+# --------------------------------------------------------------------------- preparing rows
+
+
+def fill_known_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill missing ``chance`` and ``n_items`` from :mod:`scalelib.benchmark_info`; given values win.
+
+    A ``value`` column may also be called ``accuracy`` (the runs file's name).
+    """
+    frame = frame.rename(columns={"accuracy": "value"}) if "value" not in frame.columns else frame.copy()
+    for column, known in (("chance", known_chance), ("n_items", known_n_items)):
+        defaults = frame["benchmark"].map(known).astype(float)
+        frame[column] = frame[column].astype(float).fillna(defaults) if column in frame.columns else defaults
+    return frame
+
+
+def _matches(cells: pd.Series, values: Sequence[object]) -> pd.Series:
+    """Cells equal to one of ``values``, compared as numbers where both sides are numbers."""
+    as_numbers = pd.to_numeric(cells, errors="coerce")
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna().to_numpy(float)
+    texts = {str(value).strip() for value in values}
+    return cells.astype(str).str.strip().isin(texts) | as_numbers.isin(numbers)
+
+
+def select_rows(
+    frame: pd.DataFrame,
+    *,
+    benchmarks: Sequence[str] | None = None,
+    where: Mapping[str, Sequence[object]] | None = None,
+    metric: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep the rows asked for, before anything is validated.
+
+    Parameters
+    ----------
+    frame
+        Raw or read rows with a ``benchmark`` column (text cells are fine).
+    benchmarks
+        Keep only these benchmarks.
+    where
+        ``{column: values}``: keep rows whose column holds one of the values (numbers
+        compared as numbers, so ``tpr`` 20 matches ``20.0``).
+    metric
+        With a ``metric`` column: keep this metric only. Without it, rows of
+        :data:`NON_ACCURACY_METRICS` are set aside, and a benchmark with several
+        accuracy metrics keeps its book default where known
+        (:data:`scalelib.benchmark_info.BENCHMARKS`); the others are fitted
+        separately, one group per metric, never pooled.
+
+    Returns
+    -------
+    kept, set_aside
+        ``set_aside`` holds the rows dropped for their metric, with a ``reason``.
+
+    Raises
+    ------
+    ScalingDataError
+        For a benchmark, column or value asked for that is not in the frame.
+    """
+    if benchmarks:
+        unknown = sorted(set(benchmarks) - set(frame["benchmark"]))
+        if unknown:
+            raise ScalingDataError(f"--benchmark {unknown} not in the file, whose benchmarks are "
+                                   f"{sorted(frame['benchmark'].unique())}.")
+        frame = frame[frame["benchmark"].isin(benchmarks)]
+    for column, values in (where or {}).items():
+        if column not in frame.columns:
+            raise ScalingDataError(f"--where {column}: no column {column!r} in the file ({list(frame.columns)}).")
+        matched = _matches(frame[column], values)
+        if not matched.any():
+            raise ScalingDataError(f"--where {column}={','.join(map(str, values))} matches no row; the file has "
+                                   f"{sorted(frame[column].astype(str).str.strip().unique())}.")
+        frame = frame[matched]
+    set_aside = frame.iloc[:0].assign(reason="")
+    if "metric" not in frame.columns:
+        if metric is not None:
+            raise ScalingDataError(f"--metric {metric!r} given, but the file has no 'metric' column.")
+        return frame, set_aside
+    metrics = frame["metric"].astype(str).str.strip()
+    if metric is not None:
+        if not (metrics == metric).any():
+            raise ScalingDataError(f"--metric {metric!r} not in the file, whose metrics are {sorted(metrics.unique())}.")
+        return frame[metrics == metric], set_aside
+    not_accuracy = metrics.isin(NON_ACCURACY_METRICS) | metrics.str.endswith("_stderr")
+    set_aside = frame[not_accuracy].assign(reason="not an accuracy metric (a loss or a likelihood)")
+    frame, metrics = frame[~not_accuracy], metrics[~not_accuracy]
+    keep = pd.Series(True, index=frame.index)
+    for benchmark, names in metrics.groupby(frame["benchmark"]):
+        default = BENCHMARKS.get(canonical_name(str(benchmark).strip()))
+        if names.nunique() > 1 and default is not None and (names == default.default_metric).any():
+            keep[names.index] = names == default.default_metric
+    set_aside = pd.concat([set_aside, frame[~keep].assign(reason="not the benchmark's default metric (give --metric)")])
+    return frame[keep], set_aside
+
+
+def group_columns(frame: pd.DataFrame, law: str, extra: Sequence[str] = ()) -> list[str]:
+    """Columns that split the fits: :data:`FAMILY_COLUMNS` present in ``frame`` plus ``extra``.
+
+    With ``law="ratio"`` the ratio column ``tpr`` does not split: Eq. 4 is fitted across it.
+    """
+    columns = [name for name in (*FAMILY_COLUMNS, *extra) if name in frame.columns]
+    return list(dict.fromkeys(name for name in columns if not (law == "ratio" and name == "tpr")))
+
+
+def near_chance(frame: pd.DataFrame, z: float = NEAR_CHANCE_SE) -> pd.Series:
+    """Rows whose accuracy is indistinguishable from chance.
+
+    A row is near chance if ``p - chance <= z sqrt(p (1 - p) / n)``: within ``z``
+    binomial standard errors of chance for a benchmark of ``n`` items; where
+    ``n_items`` is missing, if ``p <= chance``.
+    """
+    value, chance = frame["value"].astype(float), frame["chance"].astype(float)
+    n_items = frame["n_items"].astype(float) if "n_items" in frame.columns else pd.Series(np.nan, index=frame.index)
+    noise = np.sqrt(value * (1.0 - value) / n_items).fillna(0.0)
+    return value - chance <= z * noise
+
+
+def aggregate_mean(frame: pd.DataFrame, tasks: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
+    """One benchmark ``mean(a, b, ...)``: the mean accuracy over ``tasks`` per run.
+
+    The chance level of a mean of accuracies is the mean of the members' chance levels,
+    so the chance normalisation of the mean is exact. Its size is left unknown (NaN):
+    the members' items are not one binomial sample. Runs missing a member are left
+    out (an average over fewer tasks is another target).
+
+    Raises
+    ------
+    ScalingDataError
+        For fewer than two tasks, tasks not in the frame, or no run with every task.
+    """
+    tasks = list(dict.fromkeys(tasks))
+    if len(tasks) < 2:
+        raise ScalingDataError(f"--aggregate mean needs two or more tasks (--benchmark A B ...); got {tasks}.")
+    missing = sorted(set(tasks) - set(frame["benchmark"]))
+    if missing:
+        raise ScalingDataError(f"--aggregate mean: task(s) {missing} not in the file.")
+    members = frame[frame["benchmark"].isin(tasks)]
+    run_keys = [*keys, "run"]
+    counts = members.groupby(run_keys, dropna=False)["benchmark"].transform("nunique")
+    members = members[counts == len(tasks)]
+    if members.empty:
+        raise ScalingDataError(f"--aggregate mean: no run has a score on every task of {tasks}.")
+    first = {name: "first" for name in members.columns if name not in (*run_keys, "benchmark", "value", "chance")}
+    mean = members.groupby(run_keys, sort=False, dropna=False).agg(value=("value", "mean"), chance=("chance", "mean"),
+                                                                   **{name: (name, how) for name, how in first.items()})
+    return mean.reset_index().assign(benchmark=f"mean({', '.join(tasks)})", n_items=np.nan)
+
+
+def line_forecaster() -> Fitter:
+    """The baseline every law must beat: accuracy linear in log compute, ``p = a + b log C``.
+
+    Fitted by least squares; a :data:`~scalelib.backtest.Fitter` for
+    :func:`scalelib.backtest.backtest`.
+    """
+
+    def fit(training_rows: pd.DataFrame) -> Predictor:
+        log_compute = np.log(training_rows["flops"].to_numpy(float))
+        if len(np.unique(log_compute)) < 2:
+            raise ScalingDataError("A straight line needs runs at two compute values or more.")
+        slope, intercept = np.polyfit(log_compute, training_rows["value"].to_numpy(float), 1)
+        return lambda rows: intercept + slope * np.log(rows["flops"].to_numpy(float))
+
+    return fit
+
+
+# --------------------------------------------------------------------------- fitting one group
+
+
+def interval_fitter(
+    law: str, *, interval: str | None = None, noise: str = "residuals", n_resamples: int = N_RESAMPLES,
+    seed: int = 0, progress: bool = True,
+) -> IntervalFitter:
+    """The interval fitter of one of :data:`LAWS` (analytic for Eq. 2 and Eq. 5, bootstrap otherwise).
+
+    Raises
+    ------
+    ScalingDataError
+        For an unknown law, or an analytic interval asked for a law that has none.
+    """
+    if law not in LAWS:
+        raise ScalingDataError(f"Unknown law {law!r}; choose one of {list(LAWS)}.")
+    analytic = {"direct", "passk"}
+    if interval == "analytic" and law not in analytic:
+        raise ScalingDataError(f"The analytic interval exists for the direct law only; drop --interval for {law}.")
+    if noise == "binomial" and (interval or ("analytic" if law in analytic else "bootstrap")) == "analytic":
+        raise ScalingDataError("--noise binomial needs the bootstrap interval (the analytic one uses the "
+                               "residuals): add --interval bootstrap.")
+    options = dict(noise=noise, n_resamples=n_resamples, seed=seed, progress=progress)
+    if law == "passk":
+        if interval == "bootstrap":
+            raise ScalingDataError("Eq. 5 has the analytic interval only here; drop --interval.")
+        return pass_at_k_interval_fitter()
+    if law in TWO_STAGE_MAPS:
+        forecaster = two_stage_forecaster(TWO_STAGE_MAPS[law], validation_sets=[_TWO_STAGE_LOSS_SET])
+        return bootstrap_interval_fitter(forecaster, **options)
+    return law_interval_fitter(law, interval=interval or ("analytic" if law == "direct" else "bootstrap"), **options)
+
+
+def _group_problem(rows: pd.DataFrame, law: str, *, noise: str) -> str:
+    """Why a group cannot be fitted at all, in plain words ('' if it can be tried)."""
+    if rows["chance"].isna().any():
+        return (f"chance level unknown for {rows['benchmark'].iloc[0]!r}: add a 'chance' column (0.25 for four-way "
+                "multiple choice, 0 for open answers); scalelib.benchmark_info.chance_level_table() lists the known")
+    if rows["chance"].nunique() > 1:
+        return f"several chance levels {sorted(rows['chance'].unique())}: give one per benchmark"
+    if noise == "binomial" and rows["n_items"].isna().any():
+        return "--noise binomial needs the benchmark's number of items: add an n_items column"
+    if law == "ratio" and ("tpr" not in rows.columns or rows["tpr"].nunique() < 2):
+        return "Eq. 4 is fitted across ratios, and this group has runs at one tpr only: use --law direct"
+    if law == "ratio" and not {"params", "tokens"} <= set(rows.columns):
+        return "Eq. 4 needs each run's params and tokens (or params and tpr)"
+    if law == "passk" and "k" not in rows.columns:
+        return "Eq. 5 needs a 'k' column (pass@k for several k per run)"
+    if law in TWO_STAGE_MAPS and validation_loss_column(_TWO_STAGE_LOSS_SET) not in rows.columns:
+        return "the two-stage methods need a validation loss: name its column with --loss-column"
+    try:
+        check_distinct_compute(rows["flops"])
+    except ScalingDataError as error:
+        return str(error)
+    return ""
+
+
+def _usable_only(fit: IntervalFitter, law: str) -> IntervalFitter:
+    """``fit`` on the training rows off the chance floor, refusing too few in plain words."""
+
+    def fit_usable(training_rows: pd.DataFrame) -> IntervalPredictor:
+        usable = training_rows[~near_chance(training_rows)]
+        n_needed = MIN_RUNS[law]
+        if len(usable) < n_needed:
+            raise ScalingDataError(
+                f"{len(usable)} of {len(training_rows)} fitted runs are clearly above chance, but the {law} law "
+                f"needs at least {n_needed}; train runs further up, or choose a law with fewer parameters"
+            )
+        return fit(usable)
+
+    return fit_usable
+
+
+def _target_rows(rows: pd.DataFrame, targets: np.ndarray, law: str) -> pd.DataFrame:
+    """Rows to forecast: each target, at each tpr of the group (Eq. 4) or each k (Eq. 5)."""
+    base = forecast_rows(rows, targets)
+    if law == "ratio":
+        parts = []
+        for tpr in sorted(rows["tpr"].unique()):
+            params, tokens = allocation_at_ratio(targets, tpr)
+            parts.append(base.assign(tpr=tpr, params=params, tokens=tokens))
+        return pd.concat(parts, ignore_index=True)
+    if law == "passk":
+        return pd.concat([base.assign(k=k) for k in sorted(rows["k"].unique())], ignore_index=True)
+    if law in TWO_STAGE_MAPS:
+        return base.assign(**{validation_loss_column(_TWO_STAGE_LOSS_SET): np.nan})
+    return base
+
+
+def _warnings_for(name: str, rows: pd.DataFrame, table: pd.DataFrame, fitted: pd.DataFrame) -> list[str]:
+    """One warning per problem of a group's forecasts (empty strings where none)."""
+    low, high = fitted["flops"].min(), fitted["flops"].max()
+    reach = CALIBRATED_REACH * np.log(high / low)
+    chance = float(rows["chance"].iloc[0])
+    notes = []
+    for flops, position, distance, width in zip(table["flops"], table["position"], table["efolds_outside"],
+                                                table["upper"] - table["lower"]):
+        note = []
+        if position == "below":
+            note.append(f"{name}: target {flops:.3g} FLOPs is {distance:.1f} e-folds below the smallest fitted run "
+                        f"({low:.3g} FLOPs); the law was fitted above it")
+        elif distance > reach:
+            note.append(f"{name}: target {flops:.3g} FLOPs is {distance:.1f} e-folds beyond the largest fitted run "
+                        f"({high:.3g} FLOPs), farther than the drift calibration reaches ({reach:.1f} e-folds)")
+        if width > WIDE_INTERVAL_SHARE * (1.0 - chance):
+            note.append(f"{name}: the interval at {flops:.3g} FLOPs spans {100 * width:.0f} points, more than half "
+                        "the range above chance: the forecast says little")
+        notes.append("; ".join(note))
+    return notes
+
+
+def _falling(rows: pd.DataFrame) -> float:
+    """Rank correlation of score with compute (NaN for fewer than three runs)."""
+    if len(rows) < 3:
+        return float("nan")
+    return float(np.corrcoef(rows["flops"].rank(), rows["value"].rank())[0, 1])
+
+
+def forecast_runs(
+    frame: pd.DataFrame,
+    *,
+    law: str = "direct",
+    target_flops: Sequence[float] | None = None,
+    cut: float | None = None,
+    level: float = LEVEL,
+    interval: str | None = None,
+    noise: str = "residuals",
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    progress: bool = True,
+    group_by: Sequence[str] = (),
+    benchmarks: Sequence[str] | None = None,
+    where: Mapping[str, Sequence[object]] | None = None,
+    metric: str | None = None,
+    loss_column: str | None = None,
+    aggregate: str | None = None,
+    grid_points: int = 0,
+) -> RunsForecast:
+    """Backtest and forecast every group of runs with ``law``; what ``python -m scalelib`` does.
+
+    Parameters
+    ----------
+    frame
+        One row per (run, benchmark): ``run``, ``benchmark``, ``value`` (or
+        ``accuracy``), ``flops``, optional ``chance`` and ``n_items`` (missing values
+        filled by :func:`fill_known_levels`), family columns (:data:`FAMILY_COLUMNS`),
+        ``params``/``tokens`` for Eq. 4, ``k`` for Eq. 5, a loss column for two-stage.
+    law
+        One of :data:`LAWS`.
+    target_flops
+        Compute of the forecasts (default: 10 x each group's largest run).
+    cut
+        Backtest: fit runs with ``C <= cut``, score every run above it (default: hold
+        out the top third of each group's log-compute range).
+    level, interval, noise, n_resamples, seed, progress
+        As :func:`scalelib.intervals.law_interval_fitter`.
+    group_by
+        Further columns that split the fits.
+    benchmarks, where, metric
+        Filters of :func:`select_rows`, applied first.
+    loss_column
+        The validation-loss column of the two-stage laws.
+    aggregate
+        ``"mean"``: forecast the mean accuracy over ``benchmarks`` (:func:`aggregate_mean`).
+    grid_points
+        Compute values of the curves for a figure (0: none).
+
+    Returns
+    -------
+    RunsForecast
+    """
+    fit = interval_fitter(law, interval=interval, noise=noise, n_resamples=n_resamples, seed=seed, progress=progress)
+    frame = pd.DataFrame(frame, copy=True)
+    frame.attrs = {}  # read_runs' attributes would be compared by every concat
+    frame, metric_aside = select_rows(frame, benchmarks=benchmarks, where=where, metric=metric)
+    frame = fill_known_levels(frame)
+    missing = [name for name in group_by if name not in frame.columns]
+    if missing:
+        raise ScalingDataError(f"--group {missing}: no such column; the file has {list(frame.columns)}.")
+    if law in TWO_STAGE_MAPS:
+        if loss_column is None or loss_column not in frame.columns:
+            raise ScalingDataError(f"--law {law} needs --loss-column naming a loss column of the file "
+                                   f"({list(frame.columns)}); got {loss_column!r}.")
+        frame = frame.assign(**{validation_loss_column(_TWO_STAGE_LOSS_SET): frame[loss_column].astype(float)})
+    keys = group_columns(frame, law, group_by)
+    if aggregate is not None:
+        if aggregate != "mean":
+            raise ScalingDataError(f"--aggregate {aggregate!r}: only 'mean' is offered.")
+        frame = aggregate_mean(frame, benchmarks or sorted(frame["benchmark"].unique()), keys)
+    frame = frame.reset_index(drop=True)
+    targets_given = None if target_flops is None else np.asarray(target_flops, dtype=float)
+
+    forecasts, summaries, laws, optimal, warnings, fitted_rows, curves = [], [], [], [], [], [], {}
+    near = near_chance(frame)
+    set_aside = pd.concat([metric_aside, frame[near].assign(
+        reason=f"within {NEAR_CHANCE_SE:g} binomial standard errors of chance (or at or below chance)")])
+    for key, rows in frame.groupby([*keys, "benchmark"], sort=True, dropna=False):
+        labels = dict(zip([*keys, "benchmark"], key if isinstance(key, tuple) else (key,)))
+        panel = rows["benchmark"].iloc[0] + "".join(f", {name} {labels[name]}" for name in keys)
+        usable = rows[~near.loc[rows.index]]
+        law_row = {**labels, "panel": panel, "law": f"{law}: {LAWS[law]}", "n_runs": len(rows),
+                   "n_fitted": len(usable), "n_near_chance": int(near.loc[rows.index].sum())}
+        laws.append(law_row)
+
+        def refuse(reason: str, stage: str = "forecast") -> None:
+            forecasts.append(pd.DataFrame([{**labels, "panel": panel, "law": law, "status": "refused",
+                                            "reason": f"{stage}: {reason}", "warning": ""}]))
+
+        problem = _group_problem(rows, law, noise=noise) or (
+            "" if len(usable) >= MIN_RUNS[law] else
+            f"{len(usable)} of {len(rows)} runs are clearly above chance, but the {law} law needs at least "
+            f"{MIN_RUNS[law]}; train runs further up, or choose a law with fewer parameters")
+        if problem:
+            refuse(problem)
+            continue
+        correlation = _falling(usable)
+        if correlation < FALLING_CORRELATION:
+            warnings.append(f"{panel}: the score falls as compute grows (rank correlation {correlation:.2f}); "
+                            "if these are error rates, give 1 - error as accuracy")
+        group_fit = _usable_only(fit, law)
+        group_cut = cut if cut is not None else float(np.exp(np.log(usable["flops"]).max()
+                                                            - np.log(usable["flops"].max() / usable["flops"].min()) / 3))
+        if (rows["flops"] > group_cut).any() and (rows["flops"] <= group_cut).any():
+            result = backtest_intervals(rows.drop(columns="mixture", errors="ignore"), group_fit,
+                                        compute_cut=group_cut, level=level)
+            summary = summarise_intervals(result).drop(columns="benchmark")
+            summaries.append(summary.assign(**labels, panel=panel, law=law))
+        else:
+            summaries.append(pd.DataFrame([{**labels, "panel": panel, "law": law, "status": "skipped",
+                                            "reason": f"no run on one side of the cut {group_cut:.3g} FLOPs"}]))
+        targets = targets_given if targets_given is not None else np.array([10.0 * rows["flops"].max()])
+        try:
+            predict = group_fit(rows.copy())
+            wanted = _target_rows(usable, targets, law)
+            grid = np.logspace(np.log10(min(targets.min(), rows["flops"].min())),
+                               np.log10(max(targets.max(), rows["flops"].max())), grid_points)
+            extra = [] if grid_points == 0 or law in ("ratio", "passk") else [forecast_rows(usable, grid)]
+            asked = pd.concat([wanted, *extra], ignore_index=True)
+            if law in TWO_STAGE_MAPS:
+                asked = asked.assign(**{validation_loss_column(_TWO_STAGE_LOSS_SET): np.nan})
+            table = predict(asked, level).to_frame(asked["flops"].to_numpy())
+        except (ScalingDataError, ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
+            refuse(str(error))
+            continue
+        curve, table = table.iloc[len(wanted):], table.iloc[: len(wanted)]
+        if len(curve):
+            curves[panel] = curve
+        varying = {name: wanted[name].to_numpy() for name in ("tpr", "k") if law in ("ratio", "passk")
+                   and name in wanted.columns and name not in labels}
+        table = table.assign(**labels, **varying, panel=panel, law=law, n_runs=len(usable), status="ok", reason="")
+        table["width_points"] = 100.0 * (table["upper"] - table["lower"])
+        table["warning"] = _warnings_for(panel, rows, table, usable)
+        warnings.extend(note for note in table["warning"] if note)
+        forecasts.append(table)
+        fitted_rows.append(rows.assign(panel=panel, fitted=~near.loc[rows.index]))
+        if law == "ratio":
+            ratio_fit = fit_ratio_law_to_rows(usable)
+            optimal.append(pd.DataFrame({**labels, "flops": targets,
+                                         "optimal_tpr": optimal_ratio(ratio_fit, targets)}))
+    columns = [*keys, "benchmark", "panel", "law", *[name for name in ("tpr", "k") if name not in keys],
+               "flops", "predicted", "lower", "upper", "width_points", "n_runs", "position", "efolds_outside",
+               "status", "reason", "warning"]
+    table = pd.concat(forecasts, ignore_index=True) if forecasts else pd.DataFrame(columns=columns)
+    table = table.reindex(columns=[name for name in columns if name in table.columns or name not in ("tpr", "k")])
+    backtests = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
+    if len(backtests) and "coverage" in backtests.columns:
+        wide = backtests["mean_width_points"] > 100 * WIDE_INTERVAL_SHARE * (1 - _chance_of(frame, backtests))
+        backtests["remark"] = np.where(wide, "intervals wider than half the range above chance: coverage "
+                                             "comes from width, not from the law", "")
+    return RunsForecast(
+        forecasts=table, backtest=backtests, laws=pd.DataFrame(laws),
+        optimal=pd.concat(optimal, ignore_index=True) if optimal else pd.DataFrame(),
+        set_aside=set_aside, warnings=warnings,
+        fitted=pd.concat(fitted_rows, ignore_index=True) if fitted_rows else pd.DataFrame(), curves=curves,
+    )
+
+
+def _chance_of(frame: pd.DataFrame, summary: pd.DataFrame) -> np.ndarray:
+    """Each backtest summary row's chance level, looked up by its panel's benchmark."""
+    by_benchmark = frame.groupby("benchmark")["chance"].first()
+    return summary["panel"].str.split(",").str[0].map(by_benchmark).to_numpy(float)
+
+
+# --------------------------------------------------------------------------- figure
+
+
+def plot_runs_forecast(result: RunsForecast, *, level: float = LEVEL) -> Figure:
+    """One panel per group: its runs (crosses: not fitted), the law's curve and interval, the forecasts."""
+    from scalelib.style import label_outer_axes, shade_interval, shared_legend, small_multiples, use_book_style
+
+    use_book_style()
+    forecasts = result.forecasts[result.forecasts["status"] == "ok"]
+    names = list(dict.fromkeys(forecasts["panel"]))
+    if not names:
+        raise ScalingDataError("Nothing was forecast, so there is nothing to draw.")
+    n_columns = min(4, len(names))
+    figure, axes = small_multiples(len(names), n_columns=n_columns)
+    for name, ax in zip(names, axes):
+        if name in result.curves:
+            curve = result.curves[name]
+            shade_interval(ax, curve["flops"], curve["lower"], curve["upper"], colour="C0", level=level,
+                           label="prediction")
+            ax.plot(curve["flops"], curve["predicted"], color="C0", lw=1.5, label="law")
+        rows = result.fitted[result.fitted["panel"] == name]
+        ax.plot(rows.loc[rows["fitted"], "flops"], rows.loc[rows["fitted"], "value"], "o", color="0.25",
+                label="runs")
+        if (~rows["fitted"]).any():
+            ax.plot(rows.loc[~rows["fitted"], "flops"], rows.loc[~rows["fitted"], "value"], "x", color="0.5",
+                    label="near chance (not fitted)")
+        shown = forecasts[forecasts["panel"] == name]
+        ax.errorbar(shown["flops"], shown["predicted"],
+                    yerr=[shown["predicted"] - shown["lower"], shown["upper"] - shown["predicted"]],
+                    fmt="D", color="C3", capsize=3, label="forecast")
+        chance = rows["chance"].iloc[0]
+        if chance > 0:
+            ax.axhline(chance, ls="--", lw=1, color="0.5", label="chance")
+        ax.set_xscale("log")
+        ax.set_title(name, fontsize=8)
+    label_outer_axes(axes, n_columns, xlabel="training compute C (FLOPs)", ylabel="accuracy")
+    shared_legend(figure, axes, max_columns=3)
+    law = forecasts["law"].iloc[0]
+    figure.suptitle(f"Forecasts of the {law} law with {level:.0%} prediction intervals")
+    return figure
