@@ -41,21 +41,28 @@ def toc_pages() -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def book_build() -> subprocess.CompletedProcess:
-    """Build the book into _build/html as the README does (-W: warnings are errors)."""
+def book_output(tmp_path_factory) -> Path:
+    """Where this test session builds the book: a folder of its own, so that parallel
+    workers (pytest-xdist) never write into one build at once."""
+    return tmp_path_factory.mktemp("book")
+
+
+@pytest.fixture(scope="session")
+def book_build(book_output) -> subprocess.CompletedProcess:
+    """Build the book as the README does (-W: warnings are errors), into ``book_output``."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     return subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "-W", "--keep-going"],
+        [str(jupyter_book), "build", str(ROOT), "-W", "--keep-going", "--path-output", str(book_output)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
 
 
 @pytest.fixture(scope="session")
-def built_html(book_build) -> Path:
+def built_html(book_build, book_output) -> Path:
     """The built HTML folder; fails the requesting test if the build failed."""
     if book_build.returncode != 0:
         log = (book_build.stdout + book_build.stderr).splitlines()
         causes = [line for i, line in enumerate(log) if "WARNING" in line or "ERROR" in line
                   or (i > 0 and "treated as error" in log[i - 1])]
         pytest.fail("jupyter-book build failed:\n" + "\n".join(causes or log[-60:]))
-    return ROOT / "_build" / "html"
+    return book_output / "_build" / "html"

@@ -29,7 +29,7 @@ def test_every_toc_notebook_is_collected_by_nbval(toc_pages):
     notebooks = [p for p in toc_pages.values() if p.suffix == ".ipynb"]
     assert notebooks, "the table of contents lists no notebook"
     collected = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "chapters"],
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", "chapters"],
         cwd=ROOT, capture_output=True, text=True, check=False,
     ).stdout
     for notebook in notebooks:
