@@ -15,8 +15,10 @@ how far training has gone; the other two are available through ``validation_set`
 
 The fit is a least-squares fit of the losses in nats with lmfit, parametrised by
 :math:`\\log A_{\\mathrm{ref}}` at :data:`~scalelib.normalise.REFERENCE_COMPUTE` so the
-problem is well-conditioned; the irreducible form is started from a fixed grid of
-:math:`E` values (a fraction of the smallest observed loss) and the best fit is kept.
+problem is well-conditioned. For a fixed exponent the law is linear in :math:`(E, A)`,
+so lmfit starts from the best point of a profile: on every exponent of
+:data:`ALPHA_GRID`, :math:`E` and :math:`A` in closed form (least squares, :math:`E`
+held within its bounds), one array computation.
 Results are reported in the usual convention (:math:`A` at C = 1 FLOP), with standard
 errors from lmfit's covariance.
 """
@@ -38,9 +40,10 @@ from scalelib.normalise import (
     log_compute_offset,
     uncentre_amplitude,
 )
+from scalelib.profile_fit import first_lowest
 
 __all__ = [
-    "IRREDUCIBLE_STARTS",
+    "ALPHA_GRID",
     "LossLawFit",
     "covariance_within_bounds",
     "fit_loss_law",
@@ -50,8 +53,11 @@ __all__ = [
     "own_validation_set",
 ]
 
-IRREDUCIBLE_STARTS = (0.5, 0.75, 0.9)
-"""Starts of E, as fractions of the smallest training loss, for the irreducible form."""
+ALPHA_BOUNDS = (0.0, 2.0)
+"""Bounds of the exponent alpha."""
+
+ALPHA_GRID = np.concatenate([[0.0], np.geomspace(1e-3, ALPHA_BOUNDS[1], 60)])
+"""Exponents at which ``(E, A)`` are profiled: 0, then 60 log-spaced values (14% apart)."""
 
 
 def own_validation_set(mixture: str) -> str:
@@ -135,6 +141,29 @@ def _loss_model(log_compute_offset: np.ndarray, log_A_ref: float, alpha: float, 
     return E + np.exp(log_A_ref - alpha * log_compute_offset)
 
 
+def _profile_start(x: np.ndarray, loss: np.ndarray, irreducible: bool) -> tuple[float, float, float]:
+    """The best ``(log A_ref, alpha, E)`` over :data:`ALPHA_GRID`, with ``(E, A_ref)`` in closed form.
+
+    For each exponent, ``L = E + A_ref p`` with ``p = exp(-alpha x)`` is a straight line in
+    ``p``: least squares gives ``(E, A_ref)``; an ``E`` outside ``[0, min L]`` (or E = 0
+    for the pure power law) is held at its bound and ``A_ref`` refitted.
+    """
+    power = np.exp(-ALPHA_GRID[:, None] * x[None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if irreducible:
+            power_mean = power.mean(axis=1, keepdims=True)
+            centred = power - power_mean
+            amplitude = np.sum(centred * (loss - loss.mean()), axis=1) / np.sum(centred**2, axis=1)
+            floor = np.clip(loss.mean() - amplitude * power_mean[:, 0], 0.0, loss.min())
+        else:
+            floor = np.zeros(len(ALPHA_GRID))
+        amplitude = np.sum(power * (loss - floor[:, None]), axis=1) / np.sum(power**2, axis=1)
+        amplitude = np.maximum(amplitude, 1e-300)
+        sse = np.sum((floor[:, None] + amplitude[:, None] * power - loss) ** 2, axis=1)
+    best = int(first_lowest(np.where(np.isfinite(sse), sse, np.inf)))
+    return float(np.log(amplitude[best])), float(ALPHA_GRID[best]), float(floor[best])
+
+
 def _validate_loss_inputs(
     compute: ArrayLike, loss: ArrayLike, *, n_parameters: int, labels: Sequence[str] | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -177,9 +206,9 @@ def fit_loss_law(
     loss
         Validation loss in nats per token, one per run.
     irreducible
-        Fit the irreducible loss E (bounded to ``[0, min(loss))``), started from each
-        fraction of :data:`IRREDUCIBLE_STARTS` of the smallest loss, keeping the best
-        fit; if False, E = 0 (the pure power law, a straight line in log-log axes).
+        Fit the irreducible loss E (bounded to ``[0, min(loss)]``); if False, E = 0 (the
+        pure power law, a straight line in log-log axes). lmfit starts from the best
+        point of the closed-form profile over the exponent.
     labels
         Optional run ids naming offending points in error messages.
 
@@ -200,21 +229,15 @@ def fit_loss_law(
     def residual(parameters: lmfit.Parameters) -> np.ndarray:
         return _loss_model(x, parameters["log_A_ref"].value, parameters["alpha"].value, parameters["E"].value) - loss
 
-    best = None
-    for fraction in IRREDUCIBLE_STARTS if irreducible else (0.0,):
-        E_start = fraction * loss.min()
-        # L - E is a power law, a line in log-log axes: its OLS fit starts lmfit.
-        slope, intercept = np.polyfit(x, np.log(loss - E_start), 1)
-        parameters = lmfit.Parameters()
-        parameters.add("log_A_ref", value=intercept)
-        parameters.add("alpha", value=max(-slope, 1e-3), min=0.0, max=2.0)
-        if irreducible:
-            parameters.add("E", value=E_start, min=0.0, max=loss.min())
-        else:
-            parameters.add("E", value=E_start, vary=False)
-        result = lmfit.minimize(residual, parameters, method="leastsq")
-        if best is None or result.chisqr < best.chisqr:
-            best = result
+    log_A_start, alpha_start, E_start = _profile_start(x, loss, irreducible)
+    parameters = lmfit.Parameters()
+    parameters.add("log_A_ref", value=log_A_start)
+    parameters.add("alpha", value=alpha_start, min=ALPHA_BOUNDS[0], max=ALPHA_BOUNDS[1])
+    if irreducible:
+        parameters.add("E", value=E_start, min=0.0, max=loss.min())
+    else:
+        parameters.add("E", value=0.0, vary=False)
+    best = lmfit.minimize(residual, parameters, method="leastsq")
     values = best.params.valuesdict()
     # lmfit orders the varied parameters as the model's arguments: (log A_ref, alpha[, E]).
     covariance = covariance_within_bounds(best)
