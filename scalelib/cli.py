@@ -214,7 +214,7 @@ def read_runs(
         with its reason by :func:`~scalelib.your_runs.forecast_runs`), ``line`` (its
         line in the file), and where given ``params``, ``tokens``, ``tpr``, ``mixture``,
         ``metric``, ``k`` and ``keep_columns``. ``.attrs``: ``compute_source`` (how
-        compute was obtained) and ``set_aside`` (rows dropped for their metric).
+        compute was obtained) and ``set_aside`` (``{reason: rows}`` dropped for their metric).
 
     Raises
     ------
@@ -324,7 +324,7 @@ def read_runs(
                  if name in frame.columns]]
     frame = frame[list(dict.fromkeys(columns))]
     frame.attrs["compute_source"] = source
-    frame.attrs["set_aside"] = set_aside
+    frame.attrs["set_aside"] = {str(reason): int(count) for reason, count in set_aside.groupby("reason").size().items()}
     return frame
 
 
@@ -426,14 +426,17 @@ ACCURACY_COLUMNS = ("predicted", "lower", "upper")
 
 
 def _print_table(title: str, table: pd.DataFrame) -> None:
+    def blank_if_missing(spec: str):
+        return lambda value: "" if pd.isna(value) else format(value, spec)
+
     formats = {
-        column: (lambda value: f"{value:.3g}") if column in ("flops", "tpr", "optimal_tpr", "k")
-        else (lambda value: f"{value:.3f}") if column in ACCURACY_COLUMNS
-        else (lambda value: f"{value:.2f}")
-        for column in table.columns if pd.api.types.is_float_dtype(table[column])
+        column: blank_if_missing(".3g" if column in ("flops", "tpr", "optimal_tpr", "k")
+                                 else ".3f" if column in ACCURACY_COLUMNS else ".2f")
+        for column in table.columns
+        if pd.api.types.is_float_dtype(table[column]) or table[column].isna().all()
     }
     print(f"\n{title}")
-    print(table.to_string(index=False, formatters=formats))
+    print(table.to_string(index=False, formatters=formats, na_rep=""))
 
 
 def write_forecasts(result: RunsForecast, path: Path) -> None:
@@ -477,9 +480,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.runs}: {len(frame)} rows, {frame['benchmark'].nunique()} benchmarks, "
           f"compute {frame['flops'].min():.3g} to {largest:.3g} FLOPs ({frame.attrs['compute_source']}).")
     aside = frame.attrs["set_aside"]
-    if len(aside):
-        print(f"Set aside {len(aside)} rows for their metric: "
-              + "; ".join(f"{reason} ({count})" for reason, count in aside.groupby("reason").size().items()) + ".")
+    if aside:
+        print(f"Set aside {sum(aside.values())} rows for their metric: "
+              + "; ".join(f"{reason} ({count})" for reason, count in aside.items()) + ".")
     result = forecast_runs(
         frame, law=args.law, target_flops=args.target_flops, cut=args.cut, level=args.level,
         interval=args.interval, noise=args.noise, n_resamples=args.resamples, seed=args.seed,

@@ -428,8 +428,8 @@ def _warnings_for(name: str, rows: pd.DataFrame, table: pd.DataFrame, fitted: pd
 
 
 def _falling(rows: pd.DataFrame) -> float:
-    """Rank correlation of score with compute (NaN for fewer than three runs)."""
-    if len(rows) < 3:
+    """Rank correlation of score with compute (NaN for fewer than three runs or a flat score)."""
+    if len(rows) < 3 or rows["value"].nunique() < 2 or rows["flops"].nunique() < 2:
         return float("nan")
     return float(np.corrcoef(rows["flops"].rank(), rows["value"].rank())[0, 1])
 
@@ -504,7 +504,9 @@ def forecast_runs(
     if aggregate is not None:
         if aggregate != "mean":
             raise ScalingDataError(f"--aggregate {aggregate!r}: only 'mean' is offered.")
-        frame = aggregate_mean(frame, benchmarks or sorted(frame["benchmark"].unique()), keys)
+        keys = [name for name in keys if name != "metric"]  # the members' metrics differ by task
+        frame = aggregate_mean(frame.drop(columns="metric", errors="ignore"),
+                               benchmarks or sorted(frame["benchmark"].unique()), keys)
     frame = frame.reset_index(drop=True)
     targets_given = None if target_flops is None else np.asarray(target_flops, dtype=float)
 

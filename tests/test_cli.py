@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from scalelib import data
-from scalelib.cli import CommandLineError, RunsFileError, check_fittable, main, read_runs
+from scalelib.cli import RunsFileError, main, read_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "example_runs.csv"
@@ -60,11 +60,11 @@ def test_cli_on_the_example_file(tmp_path):
     figure = tmp_path / "forecast.png"
     result = run_cli(str(EXAMPLE), "--target-flops", "1e23", "--cut", "1e21", "--figure", str(figure))
     assert result.returncode == 0, result.stderr
-    assert "Backtest: fitted on C <= 1e+21 FLOPs" in result.stdout
+    assert "Backtest: fitted on the runs at or below the cut" in result.stdout
     assert "Forecast at the target compute" in result.stdout
     forecast_lines = [line for line in result.stdout.splitlines() if "1e+23" in line]
     assert len(forecast_lines) == 5  # one per benchmark
-    assert "Dropped" in result.stdout  # MMLU's runs at chance
+    assert "Not fitted, at or near chance" in result.stdout  # MMLU's runs at chance
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -101,13 +101,6 @@ def test_read_runs_derives_compute_and_defaults(tmp_path):
     assert frame["flops"].tolist() == [1e20] and frame.attrs["compute_source"] == "flops column"
 
 
-def test_check_fittable_drops_runs_at_chance_and_keeps_the_rest():
-    frame = synthetic_runs().assign(value=lambda f: f["accuracy"]).drop(columns="accuracy")
-    frame.loc[0, "value"] = 0.25
-    kept, dropped = check_fittable(frame, "direct")
-    assert len(dropped) == 1 and len(kept) == len(frame) - 1
-
-
 def test_main_prints_the_forecast_for_synthetic_runs(tmp_path, capsys):
     path = tmp_path / "runs.csv"
     synthetic_runs().to_csv(path, index=False)
@@ -138,7 +131,6 @@ BAD_FILES = [
     ("benchmark,accuracy,params,tpr,chance\nt,0.5,1e8,-20,0\n", "Column 'tpr' must be positive"),
     ("benchmark,accuracy,flops,chance\nt,0.5,1e20,1.0\n", r"Chance must lie in \[0, 1\)"),
     ("benchmark,accuracy,flops,chance\nt,0.5,1e20,0\nt,0.6,1e21,0.25\n", "several chance levels"),
-    ("benchmark,accuracy,flops\nmy_task,0.5,1e20\n", "No 'chance' column"),
     ("benchmark,accuracy,flops,chance,n_items\nt,0.5,1e20,0,10.5\n", "'n_items' must hold whole numbers"),
     ("benchmark,accuracy,flops,chance,run\nt,0.5,1e20,0,a\nt,0.6,1e21,0,a\n", "appear twice for the same benchmark"),
     ("benchmark,accuracy,flops,chance,run\nt,0.5,1e20,0,\n", "Column 'run' has empty cells"),
@@ -169,22 +161,6 @@ def test_a_binary_file_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("frame", "law", "error", "match"),
-    [
-        (synthetic_runs(), "chinchilla", CommandLineError, "Unknown law 'chinchilla'"),
-        (synthetic_runs().assign(flops=1e20), "direct", RunsFileError, "Every run has the same compute"),
-        (synthetic_runs(n_runs=2), "direct", RunsFileError,
-         "2 run\\(s\\) above chance, but the direct law needs at least 3"),
-        (synthetic_runs(n_runs=5), "bnsl", RunsFileError, "the bnsl law needs at least 7"),
-    ],
-)
-def test_unfittable_benchmarks_are_refused(frame, law, error, match):
-    frame = frame.rename(columns={"accuracy": "value"})
-    with pytest.raises(error, match=match):
-        check_fittable(frame, law)
-
-
-@pytest.mark.parametrize(
     ("arguments", "match"),
     [
         (["--law", "chinchilla"], "invalid choice: 'chinchilla'"),
@@ -192,6 +168,8 @@ def test_unfittable_benchmarks_are_refused(frame, law, error, match):
         (["--target-flops", "0"], "expected a positive number"),
         (["--cut", "abc"], "expected a number"),
         (["--cut", "1e30"], "holds out no run"),
+        (["--law", "two-stage-linear"], "needs --loss-column"),
+        (["--output", "forecasts.txt"], "give a .csv or .json file name"),
         (["--resamples", "19"], "expected a whole number >= 20, got '19'"),
         (["--seed", "-3"], "expected a whole number >= 0"),
         (["--resamples", "many"], "expected a whole number, got 'many'"),
@@ -200,7 +178,6 @@ def test_unfittable_benchmarks_are_refused(frame, law, error, match):
         (["--figure", "/nonexistent-folder/forecast.png"], "folder /nonexistent-folder does not exist"),
         (["--figure", "forecast.unknown-format"], "Cannot save the figure"),
         (["--output", "/nonexistent-folder/forecasts.csv"], "Cannot save the forecasts .* does not exist"),
-        (["--noise", "binomial", "--interval", "bootstrap"], "--noise binomial needs each benchmark's number of items"),
     ],
 )
 def test_bad_arguments_print_one_line_and_return_2(tmp_path, capsys, arguments, match):
@@ -231,8 +208,8 @@ def test_output_is_the_forecast_table_with_positions(tmp_path, capsys):
     synthetic_runs().to_csv(path, index=False)
     assert main([str(path), "--target-flops", "1e17", "1e20", "1e22", "--output", str(output)]) == 0
     table = pd.read_csv(output, keep_default_na=False)
-    assert table.columns.tolist() == ["benchmark", "flops", "predicted", "lower", "upper", "n_runs", "position",
-                                      "efolds_outside", "warning"]
+    assert table.columns.tolist() == ["benchmark", "law", "flops", "predicted", "lower", "upper", "width_points",
+                                      "n_runs", "position", "efolds_outside", "status", "reason", "warning"]
     assert table["position"].tolist() == ["below", "inside", "beyond"] * 2
     np.testing.assert_allclose(table["efolds_outside"], [np.log(10.0), 0.0, np.log(10.0)] * 2)
     assert [bool(warning) for warning in table["warning"]] == [True, False, False] * 2
