@@ -119,7 +119,7 @@ def objective_comparisons() -> pd.DataFrame:
     records = []
     for mixture in data.MIXTURES:
         kept, _ = drop_at_or_below_chance(data.accuracy_frame(mixture, tpr=20))
-        for (benchmark, subset), cut in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
+        for benchmark, (subset, cut) in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
             rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
             if len(rows) < 4:
                 continue
@@ -130,7 +130,7 @@ def objective_comparisons() -> pd.DataFrame:
                 lambda x, log_target, _: saturating_reference(x, log_target),
             )})
     kept, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=None))
-    for (benchmark, subset), cut in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
+    for benchmark, (subset, cut) in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
         rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
         ratios = rows["tokens"] / rows["params"]
         if len(rows) < 5 or ratios.max() < 2 * ratios.min():
@@ -147,10 +147,7 @@ def objective_comparisons() -> pd.DataFrame:
 def summarise(comparisons: pd.DataFrame) -> pd.DataFrame:
     """Per law and per reference: times, ratio, worst objective difference, fits worse than tolerance."""
     rows = []
-    for (law, reference), group in itertools.product(
-        comparisons.groupby("law", sort=False), ("multi-start", "paper")
-    ):
-        law, group = law
+    for (law, group), reference in itertools.product(comparisons.groupby("law", sort=False), ("multi-start", "paper")):
         relative = group["new"] / group[reference] - 1
         rows.append({
             "law": law, "against": reference, "fits": len(group),

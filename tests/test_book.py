@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +60,19 @@ def test_build_renders_committed_outputs_and_fresh_execution_config_matches():
         "_config_execute.yml differs from _config.yml beyond execute_notebooks: copy _config.yml over it, "
         "set `execute_notebooks: force` and keep its header comment"
     )
+
+
+CODE_COLUMN = 76
+"""Characters of code the rendered text column shows without a scroll bar (1280-px window,
+the theme's default layout: 684 px at about 8.8 px per character)."""
+
+
+def test_code_lines_fit_the_rendered_column(toc_pages):
+    """Every code line of every chapter fits the column (format with ``ruff format --line-length 76``)."""
+    too_long = [
+        f"{source.relative_to(ROOT)}, cell {index}: {len(line)} characters: {line.strip()[:60]}"
+        for source in toc_pages.values() if source.suffix == ".ipynb"
+        for index, cell in enumerate(nbformat.read(source, as_version=4).cells) if cell.cell_type == "code"
+        for line in cell.source.splitlines() if len(line) > CODE_COLUMN
+    ]
+    assert too_long == [], "\n".join(too_long)
