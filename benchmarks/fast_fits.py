@@ -22,7 +22,8 @@ the new objective exceeds the other's by more than 1e-9 (relative).
 
 It then times a 200-resample bootstrap forecast (``law_interval_fitter(..., "bootstrap")``,
 fitting, drift calibration and interval) per law on the DCLM runs below 1e21 FLOPs, and
-one fit of each two-stage piece (loss laws, maps, FLP-M) per benchmark.
+one fit of each two-stage piece (loss laws, maps, FLP-M) per benchmark
+(``two_stage.time_stage_fits``).
 
 Usage::
 
@@ -39,12 +40,11 @@ import numpy as np
 import pandas as pd
 from fit_laws import saturating_reference, timed
 from fit_ratio_law import paper_reference
+from two_stage import time_stage_fits
 
 from scalelib import data, two_stage
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
 from scalelib.intervals import forecast_interval, law_interval_fitter
-from scalelib.loss_law import fit_loss_law, loss_column, own_validation_set
-from scalelib.loss_to_accuracy import fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
 from scalelib.normalise import (
     drop_at_or_below_chance,
     fit_huber_from_starts,
@@ -180,33 +180,6 @@ def bootstrap_times() -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def two_stage_times() -> pd.DataFrame:
-    """Milliseconds per fit of the loss laws (per mixture) and of each map (per benchmark), tpr 20."""
-    runs = data.load_runs()
-    runs20 = runs[runs["tpr"] == 20]
-    kept, _ = drop_at_or_below_chance(
-        two_stage.merge_losses(data.accuracy_frame(tpr=20, benchmarks=HEADLINE_BENCHMARKS), runs)
-    )
-    records = []
-    for mixture, rows in runs20.groupby("mixture"):
-        column = loss_column(own_validation_set(mixture))
-        for irreducible in (False, True):
-            _, seconds = timed(fit_loss_law, rows["flops"], rows[column], irreducible=irreducible)
-            records.append({"fit": f"loss law, irreducible={irreducible}", "ms": 1e3 * seconds})
-    maps = {"linear": fit_linear_map, "logistic": fit_logistic_map, "FLP": fit_flp_map}
-    for _, rows in kept.groupby(["mixture", "benchmark"]):
-        chance = float(rows["chance"].iloc[0])
-        for label, fit_map in maps.items():
-            try:
-                _, seconds = timed(fit_map, rows["own_loss"], rows["value"], chance=chance)
-            except ValueError:
-                continue
-            records.append({"fit": f"map: {label}", "ms": 1e3 * seconds})
-        _, seconds = timed(fit_flp_m_map, rows[list(two_stage.LOSS_COLUMNS)].to_numpy(), rows["value"], chance=chance)
-        records.append({"fit": "map: FLP-M (5 networks)", "ms": 1e3 * seconds})
-    return pd.DataFrame(records)
-
-
 def main() -> None:
     pd.set_option("display.width", 200)
     comparisons = objective_comparisons()
@@ -222,7 +195,11 @@ def main() -> None:
         float_format=lambda v: f"{v:.3f}"))
 
     print("\nTwo-stage pieces, one fit on all tpr-20 runs (ms per fit)")
-    pieces = two_stage_times()
+    runs = data.load_runs()
+    kept, _ = drop_at_or_below_chance(
+        two_stage.merge_losses(data.accuracy_frame(tpr=20, benchmarks=HEADLINE_BENCHMARKS), runs)
+    )
+    pieces = time_stage_fits(runs[runs["tpr"] == 20], kept)
     print(pieces.groupby("fit", sort=False)["ms"].agg(["count", "median", "max"]).to_string(
         float_format=lambda v: f"{v:.1f}"))
 
