@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
 from scalelib.backtest import Fitter, Predictor, forecast_rows
 from scalelib.benchmark_info import BENCHMARKS, canonical_name, known_chance, known_n_items
@@ -470,8 +471,11 @@ def forecast_runs(
     cut
         Backtest: fit runs with ``C <= cut``, score every run above it (default: hold
         out the top third of each group's log-compute range).
-    level, interval, noise, n_resamples, seed, progress
+    level, interval, noise, n_resamples, seed
         As :func:`scalelib.intervals.law_interval_fitter`.
+    progress
+        Show tqdm progress bars (over the groups, and over bootstrap resamples) for
+        anything that takes more than two seconds; set False in notebooks.
     group_by
         Further columns that split the fits.
     benchmarks, where, metric
@@ -514,7 +518,9 @@ def forecast_runs(
     near = near_chance(frame)
     set_aside = pd.concat([metric_aside, frame[near].assign(
         reason=f"within {NEAR_CHANCE_SE:g} binomial standard errors of chance (or at or below chance)")])
-    for key, rows in frame.groupby([*keys, "benchmark"], sort=True, dropna=False):
+    groups = frame.groupby([*keys, "benchmark"], sort=True, dropna=False)
+    for key, rows in tqdm(groups, total=groups.ngroups, desc="groups", disable=not progress, leave=False,
+                          delay=2.0):
         labels = dict(zip([*keys, "benchmark"], key if isinstance(key, tuple) else (key,)))
         panel = rows["benchmark"].iloc[0] + "".join(f", {name} {labels[name]}" for name in keys)
         usable = rows[~near.loc[rows.index]]
