@@ -38,6 +38,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, law_forecaster
+from scalelib.validation import check_compute
 from scalelib.normalise import (
     LOG_AMPLITUDE_BOUND,
     REFERENCE_COMPUTE,
@@ -121,9 +122,13 @@ class BNSLFit:
     optimize_result: OptimizeResult
 
     def predict(self, compute: ArrayLike) -> np.ndarray:
-        """Raw accuracy at compute C: ``chance + (1 - chance) exp(-y(C))`` with y from Eq. 1."""
+        """Raw accuracy at compute C: ``chance + (1 - chance) exp(-y(C))`` with y from Eq. 1.
+
+        Raises :class:`~scalelib.normalise.ScalingDataError` for compute that is not a
+        finite number > 0.
+        """
         return accuracy_from_neg_log_q(
-            bnsl_neg_log_q(log_compute_offset(compute), self.optimize_result.x), self.chance
+            bnsl_neg_log_q(log_compute_offset(check_compute(compute)), self.optimize_result.x), self.chance
         )
 
 

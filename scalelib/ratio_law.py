@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, Predictor, single_chance_level
+from scalelib.validation import check_compute
 from scalelib.normalise import (
     LOG_AMPLITUDE_BOUND,
     REFERENCE_COMPUTE,
@@ -124,7 +125,13 @@ class RatioLawFit:
     optimize_result: OptimizeResult
 
     def neg_log_q(self, params: ArrayLike, tokens: ArrayLike) -> np.ndarray:
-        """Eq. 4 at (N, D): ``-log Q = A N^(-alpha) + B D^(-beta)``."""
+        """Eq. 4 at (N, D): ``-log Q = A N^(-alpha) + B D^(-beta)``.
+
+        Raises :class:`~scalelib.normalise.ScalingDataError` for N or D that is not a
+        finite number > 0.
+        """
+        params = check_compute(params, name="params N", unit="")
+        tokens = check_compute(tokens, name="tokens D", unit="")
         return ratio_law_neg_log_q(centred_log_scales(params, tokens), self.reference_parameters)
 
     def predict(self, params: ArrayLike, tokens: ArrayLike) -> np.ndarray:

@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, law_forecaster
+from scalelib.validation import check_compute
 from scalelib.normalise import (
     LOG_AMPLITUDE_BOUND,
     accuracy_from_neg_log_q,
@@ -102,8 +103,12 @@ class SaturatingLawFit:
     optimize_result: OptimizeResult
 
     def predict(self, compute: ArrayLike) -> np.ndarray:
-        """Raw accuracy at compute C: ``chance + (1 - chance) exp(-(A C^(-alpha) + E))``."""
-        log_compute = np.log(np.asarray(compute, dtype=float))
+        """Raw accuracy at compute C: ``chance + (1 - chance) exp(-(A C^(-alpha) + E))``.
+
+        Raises :class:`~scalelib.normalise.ScalingDataError` for compute that is not a
+        finite number > 0.
+        """
+        log_compute = np.log(check_compute(compute))
         return accuracy_from_neg_log_q(
             np.exp(np.log(self.A) - self.alpha * log_compute) + self.E, self.chance
         )

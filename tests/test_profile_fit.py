@@ -101,3 +101,4 @@ def test_polish_keeps_the_first_of_tied_optima():
     assert near_tie.x[0] == pytest.approx(0.7, abs=1e-6)
     clear_winner = polish_huber(*problem(1e-2), starts, bounds)
     assert clear_winner.x[0] < 0.7 - 1e-3
+

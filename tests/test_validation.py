@@ -4,6 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scalelib.bnsl import fit_bnsl
+from scalelib.ratio_law import fit_ratio_law
+from scalelib.saturating_law import fit_saturating_law
 from scalelib.validation import (
     MIN_BOOTSTRAP_RESAMPLES,
     ScalingDataError,
@@ -115,3 +118,18 @@ def test_check_resamples():
     for bad, match in ((19, "at least 20 resamples, got 19"), (True, "whole number"), (50.0, "whole number")):
         with pytest.raises(ValueError, match=match):
             check_resamples(bad)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1e21, np.inf, np.nan])
+def test_robust_law_predictions_refuse_compute_that_is_not_positive_and_finite(bad):
+    """Synthetic runs; a fitted law must not return numbers at impossible compute."""
+    compute = 1e21 * np.exp(np.linspace(-5.0, 2.0, 30))
+    accuracy = 0.25 + 0.75 * np.exp(-(0.05 * np.exp(-0.5 * np.log(compute / 1e21)) + 0.2))
+    for fit in (fit_saturating_law(compute, accuracy, chance=0.25), fit_bnsl(compute, accuracy, chance=0.25)):
+        with pytest.raises(ScalingDataError, match="compute"):
+            fit.predict([1e22, bad])
+    params = np.sqrt(compute / (6 * np.where(np.arange(len(compute)) % 2, 20.0, 80.0)))
+    tokens = compute / (6 * params)
+    ratio_fit = fit_ratio_law(params, tokens, accuracy, chance=0.25)
+    with pytest.raises(ScalingDataError, match="params N"):
+        ratio_fit.predict([1e9, bad], [2e10, 2e10])
