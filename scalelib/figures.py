@@ -36,6 +36,7 @@ __all__ = [
     "plot_forecasts",
     "draw_forecast",
     "plot_raw_and_transformed",
+    "glue_figure",
 ]
 
 Forecast = Callable[[ArrayLike], "np.ndarray | PredictionInterval"]
@@ -206,4 +207,32 @@ def plot_raw_and_transformed(frame: pd.DataFrame, *, title: str) -> Figure:
                        title="Chance-normalised, log(-log Q)")
     transformed_ax.legend()
     figure.suptitle(title)
+    return figure
+
+
+def glue_figure(name: str, figure: Figure) -> Figure:
+    """Glue ``figure`` under ``name`` for a numbered ``{glue:figure}`` and close it.
+
+    The chapter then shows it where its prose needs it, with a caption and a label
+    that ``{numref}`` refers to::
+
+        ```{glue:figure} name
+        :name: fig-name
+
+        Caption.
+        ```
+
+    Closing keeps the notebook from also showing the figure as a plain cell output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The same figure (closed), for a caller that still wants to inspect it.
+    """
+    from myst_nb import glue
+
+    if not isinstance(figure, Figure):
+        raise TypeError(f"glue_figure needs a matplotlib Figure, got {type(figure).__name__}")
+    glue(name, figure, display=False)
+    plt.close(figure)
     return figure
