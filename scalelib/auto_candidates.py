@@ -1,0 +1,96 @@
+"""The candidate laws of :mod:`scalelib.auto_forecast`, each wrapped to fit one benchmark's rows.
+
+A candidate fits the rows it is given (already cleared of near-chance runs) and
+returns a predictor of raw accuracy at any rows with the same columns. The per-ratio
+laws fit the target-ratio rows only; Eq. 4 fits every ratio at once and is evaluated
+at each row's own N and D (so along the target ratio when asked for target-ratio
+runs). The equations, with :math:`Q = (\\mathrm{acc} - c) / (1 - c)`:
+
+* ``direct``, Eq. 2: :math:`-\\log Q = A C^{-\\alpha}` (:mod:`scalelib.direct_law`);
+* ``saturating``, Eq. 6: :math:`-\\log Q = A C^{-\\alpha} + E` (:mod:`scalelib.saturating_law`);
+* ``bnsl``, Eq. 1: :math:`-\\log Q = a + b C^{-c_0} (1 + (C/d_1)^{1/f_1})^{-c_1 f_1}`
+  (:mod:`scalelib.bnsl`);
+* ``ratio``, Eq. 4: :math:`-\\log Q = A N^{-\\alpha} + B D^{-\\beta}` across ratios
+  (:mod:`scalelib.ratio_law`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scalelib.backtest import Fitter, Predictor
+from scalelib.bnsl import bnsl_forecaster
+from scalelib.direct_law import direct_law_forecaster
+from scalelib.ratio_law import MIN_RATIO_SPAN, ratio_law_forecaster
+from scalelib.saturating_law import saturating_forecaster
+from scalelib.validation import ScalingDataError
+
+__all__ = ["Candidate", "CANDIDATES", "DEFAULT_CANDIDATES"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One law the forecaster may use.
+
+    Attributes
+    ----------
+    name, equation
+        Short name and the law's equation, as text.
+    min_runs
+        Fewest fitted runs: the law's parameters plus one.
+    make_fitter
+        Builds the law's :data:`~scalelib.backtest.Fitter` (given the compute column).
+    across_ratios
+        True for Eq. 4, fitted on every ratio's rows; False for laws of one ratio.
+    """
+
+    name: str
+    equation: str
+    min_runs: int
+    make_fitter: Callable[[str], Fitter]
+    across_ratios: bool = False
+
+    def fit(self, rows: pd.DataFrame, target: pd.Series, compute_column: str) -> Predictor:
+        """Fit on ``rows`` (the target-ratio ones, unless :attr:`across_ratios`); refuses too few runs.
+
+        Raises
+        ------
+        ScalingDataError
+            Too few rows for the law, Eq. 4 without N, D or a second ratio, or the law's own refusal.
+        """
+        if self.across_ratios:
+            if not {"params", "tokens"} <= set(rows.columns):
+                raise ScalingDataError("Eq. 4 needs each run's params and tokens.")
+            ratios = rows["tokens"].to_numpy(float) / rows["params"].to_numpy(float)
+            if len(rows) == 0 or ratios.max() < MIN_RATIO_SPAN * ratios.min():
+                raise ScalingDataError("Eq. 4 needs training runs at a second tokens-per-parameter ratio.")
+            fitted = rows
+        else:
+            fitted = rows[target.to_numpy(bool)]
+        if len(fitted) < self.min_runs or fitted[compute_column].nunique() < 2:
+            raise ScalingDataError(f"{self.name}: {len(fitted)} runs, at least {self.min_runs} needed.")
+        predict = self.make_fitter(compute_column)(fitted.copy())
+        return lambda scored: np.asarray(predict(scored), dtype=float)
+
+
+CANDIDATES: dict[str, Candidate] = {
+    candidate.name: candidate
+    for candidate in [
+        Candidate("direct", "-log Q = A C^-alpha (Eq. 2)", 3,
+                  lambda column: direct_law_forecaster(compute_column=column)),
+        Candidate("saturating", "-log Q = A C^-alpha + E (Eq. 6)", 4,
+                  lambda column: saturating_forecaster(compute_column=column)),
+        Candidate("bnsl", "-log Q = a + b C^-c0 (1 + (C/d1)^(1/f1))^(-c1 f1) (Eq. 1)", 7,
+                  lambda column: bnsl_forecaster(compute_column=column)),
+        Candidate("ratio", "-log Q = A N^-alpha + B D^-beta across ratios (Eq. 4)", 5,
+                  lambda column: ratio_law_forecaster(), across_ratios=True),
+    ]
+}
+"""Every candidate by name."""
+
+DEFAULT_CANDIDATES: tuple[Candidate, ...] = tuple(CANDIDATES[name] for name in ("direct", "saturating", "ratio"))
+"""The candidates used unless told otherwise."""
