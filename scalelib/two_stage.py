@@ -27,11 +27,12 @@ The accuracy frame carries no losses: :func:`merge_losses` attaches them, by run
 
 Prediction intervals of any method come from :mod:`scalelib.intervals` (for the two-stage
 methods, :func:`scalelib.intervals.bootstrap_interval_fitter` around
-:func:`two_stage_forecaster`: a bootstrap over runs refitting both stages);
-:func:`backtest_interval_methods` backtests several interval fitters on identical
-splits, :func:`interval_comparison` sets their coverage and width side by side, and
+:func:`two_stage_forecaster`: a bootstrap over runs refitting both stages), and
 :func:`fit_once` makes each of the many two-stage fits of a bootstrap happen
-only once, however many intervals, figures and backtests ask for it.
+only once, however many intervals, figures and backtests ask for it. Backtesting
+several methods on identical splits and comparing them is :mod:`scalelib.method_comparison`
+(its functions are importable from here too); the route through the benchmark's own
+task loss instead of a validation loss is :mod:`scalelib.task_loss`.
 """
 
 from __future__ import annotations
@@ -42,18 +43,18 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from scalelib.backtest import (
-    Fitter,
-    Predictor,
-    backtest_at_cuts,
-    forecasts_below_cut,
-    single_chance_level,
-    summarise_backtest,
-)
-from scalelib.benchmark_info import BENCHMARKS, VALIDATION_SETS
-from scalelib.intervals import LEVEL, IntervalFitter, PredictionInterval, backtest_intervals, summarise_intervals
+from scalelib.backtest import Fitter, Predictor, single_chance_level
+from scalelib.benchmark_info import VALIDATION_SETS
 from scalelib.loss_law import LossLawFit, fit_loss_law, loss_column, own_validation_set
 from scalelib.loss_to_accuracy import FLP_M_SEEDS, fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
+from scalelib.method_comparison import (  # moved out of this module; importable here too
+    backtest_interval_methods,
+    backtest_methods,
+    forecast_curves,
+    head_to_head,
+    interval_comparison,
+    summarise_methods,
+)
 from scalelib.normalise import ScalingDataError
 
 __all__ = [
@@ -117,8 +118,15 @@ def merge_losses(frame: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def _loss_columns(rows: pd.DataFrame, validation_sets: Sequence[str] | None) -> list[str]:
-    """The loss columns a forecaster uses: the mixture's own loss by default."""
+def _loss_columns(
+    rows: pd.DataFrame, validation_sets: Sequence[str] | None, loss_columns: Sequence[str] | None
+) -> list[str]:
+    """The loss columns a forecaster uses: given ones, else the validation sets', else the mixture's own."""
+    if loss_columns is not None:
+        missing = [column for column in loss_columns if column not in rows.columns]
+        if missing:
+            raise ScalingDataError(f"The rows have no loss column {missing}; attach it before the backtest.")
+        return list(loss_columns)
     if validation_sets is None:
         mixtures = rows["mixture"].unique()
         if len(mixtures) != 1:
@@ -131,6 +139,7 @@ def two_stage_forecaster(
     fit_map: MapFitter,
     *,
     validation_sets: Sequence[str] | None = None,
+    loss_columns: Sequence[str] | None = None,
     irreducible: bool = True,
     oracle_loss: bool = False,
     **map_options: object,
@@ -146,6 +155,10 @@ def two_stage_forecaster(
     validation_sets
         Validation sets whose loss is used, e.g. ``("c4", "dclm", "fineweb")``; None
         (default) uses each mixture's own (``loss_dclm`` for DCLM, ``loss_c4`` for C4).
+    loss_columns
+        Columns of the rows holding the losses, used instead of ``validation_sets``:
+        any per-row loss, e.g. the benchmark's own task loss
+        (:func:`scalelib.task_loss.task_loss_forecaster`). Give one or the other.
     irreducible
         Stage 1 form: ``L = E + A C^-alpha`` (True) or ``L = A C^-alpha``.
     oracle_loss
@@ -166,6 +179,8 @@ def two_stage_forecaster(
         of (compute, loss) values and shares it among the benchmarks (and bootstrap
         resamples) fitted on the same runs.
     """
+    if validation_sets is not None and loss_columns is not None:
+        raise ValueError("Give validation_sets or loss_columns, not both.")
     loss_laws_fitted: dict[tuple[bytes, bytes], LossLawFit] = {}
 
     def loss_law_of(compute: np.ndarray, loss: np.ndarray, labels: list[str]) -> LossLawFit:
@@ -175,7 +190,7 @@ def two_stage_forecaster(
         return loss_laws_fitted[key]
 
     def fit(training_rows: pd.DataFrame) -> Predictor:
-        columns = _loss_columns(training_rows, validation_sets)
+        columns = _loss_columns(training_rows, validation_sets, loss_columns)
         labels = training_rows["run"].tolist()
         training_losses = training_rows[columns].to_numpy()
         accuracy_map = fit_map(
@@ -219,111 +234,6 @@ def two_stage_forecasters(*, oracle_loss: bool = False, irreducible: bool = True
             fit_flp_m_map, validation_sets=VALIDATION_SETS, irreducible=irreducible, oracle_loss=oracle_loss
         ),
     }
-
-
-def backtest_methods(
-    frame: pd.DataFrame,
-    fitters: dict[str, Fitter],
-    compute_cuts: dict[str, Sequence[float]],
-) -> pd.DataFrame:
-    """Backtest several methods on identical splits: every method, every mixture, every cut.
-
-    Parameters
-    ----------
-    frame
-        One row per (run, benchmark) with a ``mixture`` column (and the loss columns
-        if two-stage methods are among ``fitters``); every method sees the same rows.
-    fitters
-        ``{method label: Fitter}``, e.g. the direct law and :func:`two_stage_forecasters`.
-    compute_cuts
-        ``{mixture: cuts}``: runs with C <= cut are fitted, the others held out.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The concatenated :func:`scalelib.backtest.backtest` results with a first column
-        ``method``.
-    """
-    return _backtest_each(frame, fitters, compute_cuts)
-
-
-def backtest_interval_methods(
-    frame: pd.DataFrame,
-    fitters: dict[str, IntervalFitter],
-    compute_cuts: dict[str, Sequence[float]],
-    *,
-    level: float = LEVEL,
-) -> pd.DataFrame:
-    """:func:`backtest_methods` with prediction intervals: every method, mixture and cut.
-
-    Parameters
-    ----------
-    frame, compute_cuts
-        As :func:`backtest_methods`.
-    fitters
-        ``{method label: IntervalFitter}``, e.g.
-        ``scalelib.intervals.law_interval_fitter("direct")`` and
-        ``bootstrap_interval_fitter(two_stage_forecaster(fit_logistic_map))``.
-    level
-        Nominal coverage of the intervals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The concatenated :func:`scalelib.intervals.backtest_intervals` results (with
-        ``lower``, ``upper``, ``width_points`` and ``covered``) and a first column
-        ``method``; summarise with :func:`scalelib.intervals.summarise_intervals`.
-    """
-
-    return _backtest_each(frame, fitters, compute_cuts, run_backtest=backtest_intervals, level=level)
-
-
-def _backtest_each(
-    frame: pd.DataFrame,
-    fitters: dict[str, Callable],
-    compute_cuts: dict[str, Sequence[float]],
-    **options: object,
-) -> pd.DataFrame:
-    """:func:`scalelib.backtest.backtest_at_cuts` for every method, with a first column ``method``."""
-    combined = pd.concat([
-        backtest_at_cuts(frame, fit, compute_cuts, **options).assign(method=method)
-        for method, fit in fitters.items()
-    ], ignore_index=True)
-    return combined[["method", *combined.columns.drop("method")]]
-
-
-def interval_comparison(
-    results: pd.DataFrame, *, by: Sequence[str] = ("mixture", "split"), across: str = "method"
-) -> pd.DataFrame:
-    """Coverage and mean width of several interval methods side by side, one row per group.
-
-    Parameters
-    ----------
-    results
-        :func:`backtest_interval_methods` output (or several
-        :func:`scalelib.intervals.backtest_intervals` results concatenated with a column
-        ``across``).
-    by
-        Grouping columns of the rows, e.g. ``("mixture", "split")`` or
-        ``("mixture", "benchmark")``.
-    across
-        The column whose values become the table's columns (default ``method``), in
-        order of appearance.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``(statistic, value of across)`` for the statistics ``n_held_out``
-        (held-out rows with an interval; missing if that method refused the whole group),
-        ``coverage`` and ``mean_width_points`` of
-        :func:`scalelib.intervals.summarise_intervals`.
-    """
-    labels = list(dict.fromkeys(results[across]))
-    summary = summarise_intervals(results, by=[*by, across])
-    table = summary.pivot(index=list(by), columns=across, values=["n_held_out", "coverage", "mean_width_points"])
-    table = table.reindex(columns=labels, level=across)
-    table["n_held_out"] = table["n_held_out"].astype("Int64")
-    return table
 
 
 TRAINING_ROW_KEY = ("mixture", "benchmark", "run", "flops", "value")
@@ -372,23 +282,6 @@ def fit_once(fit: Callable[[pd.DataFrame], Fitted]) -> Callable[[pd.DataFrame], 
     return fit_or_reuse
 
 
-def summarise_methods(results: pd.DataFrame) -> pd.DataFrame:
-    """:func:`scalelib.backtest.summarise_backtest` of each method of :func:`backtest_methods`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (method, mixture, benchmark, split), with ``task_type`` added.
-    """
-    summaries = [
-        summarise_backtest(rows.drop(columns="method")).assign(method=method)
-        for method, rows in results.groupby("method", sort=False)
-    ]
-    summary = pd.concat(summaries, ignore_index=True)
-    summary["task_type"] = summary["benchmark"].map(lambda name: BENCHMARKS[name].task_type)
-    return summary[["method", *summary.columns.drop("method")]]
-
-
 def flp_m_seed_spread(
     frame: pd.DataFrame, compute_cuts: dict[str, Sequence[float]], *, seeds: Sequence[int] = FLP_M_SEEDS
 ) -> pd.DataFrame:
@@ -420,53 +313,6 @@ def flp_m_seed_spread(
         "best seed": single.min(axis=1),
         "worst seed": single.max(axis=1),
     }).sort_index(level=["mixture", "split"], ascending=[False, True])
-
-
-def head_to_head(summary: pd.DataFrame, *, statistic: str = "mean_abs_error") -> pd.DataFrame:
-    """One row per (mixture, split, benchmark), one column per method, and the winner.
-
-    Parameters
-    ----------
-    summary
-        :func:`summarise_methods` output.
-    statistic
-        The column compared (default: mean absolute error, accuracy points).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Methods as columns in their order of appearance (NaN where a method refused the
-        benchmark), ``task_type``, and ``best``: the method with the smallest value
-        among those that forecast the benchmark (NaN if none did).
-    """
-    methods = list(dict.fromkeys(summary["method"]))
-    table = summary.pivot(index=["mixture", "split", "benchmark"], columns="method", values=statistic)[methods]
-    table.columns.name = None
-    table["task_type"] = table.index.get_level_values("benchmark").map(lambda name: BENCHMARKS[name].task_type)
-    forecast = table[methods].dropna(how="all")
-    table["best"] = forecast.idxmin(axis=1).reindex(table.index)
-    return table
-
-
-def forecast_curves(
-    frame: pd.DataFrame, fitters: dict[str, Fitter | IntervalFitter], *, compute_cut: float
-) -> dict[str, dict[str, Callable[[np.ndarray], np.ndarray | PredictionInterval]]]:
-    """Fit each method per benchmark on runs with C <= cut; return curves accuracy(C).
-
-    For :func:`scalelib.figures.plot_forecasts`. ``frame`` holds one mixture. The fitters
-    must predict from compute alone (the direct law, two-stage without oracle loss). A
-    fitter may be an :data:`~scalelib.intervals.IntervalFitter`: its curve then returns
-    the :class:`~scalelib.intervals.PredictionInterval` at the default level
-    (:data:`~scalelib.intervals.LEVEL`, 90%), which the figure shades.
-
-    Returns
-    -------
-    dict
-        ``{method: {benchmark: predict(compute) -> accuracy or PredictionInterval}}``;
-        benchmarks a method refuses (:class:`~scalelib.normalise.ScalingDataError`)
-        are left out.
-    """
-    return {method: forecasts_below_cut(frame, fit, compute_cut=compute_cut) for method, fit in fitters.items()}
 
 
 def decompose_two_stage_error(two_stage: pd.DataFrame, oracle: pd.DataFrame) -> pd.DataFrame:
