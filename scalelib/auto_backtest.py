@@ -4,20 +4,30 @@
 :func:`~scalelib.auto_forecast.fit_auto_forecast`: every benchmark is fitted on the
 runs at or below the cut (all ratios: the other ratios feed Eq. 4) and forecasts every
 run of the target ratio above it, with interval, verdict and reach;
-:func:`summarise_auto_backtest` condenses it per benchmark, and :func:`split_scores`
-per split. Held-out runs are scored whatever their score, at or below chance too.
+:func:`summarise_auto_backtest` condenses it per benchmark, and
+:func:`compare_with_single_laws` puts it next to every single law and the naive
+baselines on the same backtests. Held-out runs are scored whatever their score, at or
+below chance too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from scalelib.auto_forecast import LEVEL, fit_auto_forecast, target_rows_mask
+from scalelib.backtest import Fitter, Predictor, backtest, summarise_backtest
+from scalelib.baselines import BASELINES
+from scalelib.bnsl import bnsl_forecaster
+from scalelib.direct_law import direct_law_forecaster
+from scalelib.normalise import drop_at_or_below_chance
+from scalelib.saturating_law import saturating_forecaster
 from scalelib.validation import check_numeric_columns, check_unique_index
 
-__all__ = ["auto_backtest", "summarise_auto_backtest"]
+__all__ = ["PAPER_REFERENCE_MAE", "REFERENCE_BENCHMARKS", "SINGLE_LAWS", "above_chance_only", "auto_backtest",
+           "compare_with_single_laws", "interval_summary", "large_misses", "split_summary",
+           "summarise_auto_backtest"]
 
 
 def auto_backtest(
@@ -85,3 +95,127 @@ def summarise_auto_backtest(result: pd.DataFrame) -> pd.DataFrame:
         coverage=("covered", "mean"), mean_width_points=("width_points", "mean"),
         max_distance=("distance_decades", "max"), weights=("weights", "first"), reason=("reason", "first"),
     ).reset_index()
+
+
+def above_chance_only(fit: Fitter) -> Fitter:
+    """``fit`` on the training rows strictly above chance: the book's default treatment of a single law.
+
+    The held-out rows are not touched, so a backtest with this fitter scores every
+    held-out run, at or below chance too.
+    """
+
+    def fit_above_chance(training_rows: pd.DataFrame) -> Predictor:
+        kept, _ = drop_at_or_below_chance(training_rows)
+        return fit(kept)
+
+    return fit_above_chance
+
+
+SINGLE_LAWS = {"Eq. 2": direct_law_forecaster, "Eq. 6": saturating_forecaster, "BNSL": bnsl_forecaster}
+"""The single laws the forecaster is compared with, fitted on the runs above chance."""
+
+
+def compare_with_single_laws(
+    frame: pd.DataFrame,
+    compute_cuts: Mapping[str, Sequence[float]],
+    *,
+    target_tpr: float | None = 20,
+    laws: Sequence[str] = tuple(SINGLE_LAWS),
+    baselines: Sequence[str] = tuple(BASELINES),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The forecaster, each single law and each naive baseline on the same backtests.
+
+    Parameters
+    ----------
+    frame
+        Rows of one or more mixtures (column ``mixture``), any ratios.
+    compute_cuts
+        ``{mixture: cuts}``.
+    target_tpr
+        The ratio forecast; other ratios feed Eq. 4 inside the forecaster only.
+    laws, baselines
+        Names from :data:`SINGLE_LAWS` and :data:`scalelib.baselines.BASELINES`.
+
+    Returns
+    -------
+    auto, errors
+        ``auto``: :func:`auto_backtest` over every cut. ``errors``: one row per
+        (mixture, split, benchmark), the mean absolute error in points of every law and
+        baseline over every held-out run, and the forecaster's verdict and error
+        (``auto``, NaN when unpredictable).
+    """
+    auto, errors = [], []
+    for mixture, cuts in compute_cuts.items():
+        rows = frame[frame["mixture"] == mixture].reset_index(drop=True)
+        target = rows[target_rows_mask(rows, target_tpr)].reset_index(drop=True)
+        for cut in cuts:
+            auto.append(auto_backtest(rows, compute_cut=cut, target_tpr=target_tpr))
+            fitters = {**{law: above_chance_only(SINGLE_LAWS[law]()) for law in laws},
+                       **{name: BASELINES[name]() for name in baselines}}
+            for name, fitter in fitters.items():
+                summary = summarise_backtest(backtest(target, fitter, compute_cut=cut))
+                errors.append(summary[["mixture", "split", "benchmark", "mean_abs_error"]].assign(law=name))
+    auto = pd.concat(auto, ignore_index=True)
+    table = pd.concat(errors).set_index(["mixture", "split", "benchmark", "law"])["mean_abs_error"]
+    table = table.unstack("law")[[*laws, *baselines]]
+    verdicts = summarise_auto_backtest(auto).set_index(["mixture", "split", "benchmark"])
+    table["auto"] = verdicts["mean_abs_error"]
+    table["verdict"] = verdicts["verdict"]
+    return auto, table.reset_index()
+
+
+REFERENCE_BENCHMARKS = ("arc_easy", "arc_challenge", "hellaswag", "piqa", "sciq", "winogrande", "lambada_openai")
+"""The seven benchmarks of the paper's reference backtest (DCLM, tpr 20, ``acc``, fit C <= 1e21)."""
+
+PAPER_REFERENCE_MAE = {"arc_easy": 1.37, "arc_challenge": 7.91, "hellaswag": 3.34, "piqa": 1.10, "sciq": 0.46,
+                       "winogrande": 5.38, "lambada_openai": 1.76, "mmlu": 22.56}
+"""Mean absolute error (points) of the paper's Eq. 2 on its reference backtest, per benchmark, as
+reported by Krajewski et al. (2025) and tabulated in the book's issue 13 (mean of the seven: 3.05)."""
+
+
+def split_summary(table: pd.DataFrame, laws: Sequence[str] = (*SINGLE_LAWS, *BASELINES)) -> pd.DataFrame:
+    """Per split: mean and median error of each law over every benchmark, and over the forecast ones.
+
+    ``table`` is the ``errors`` of :func:`compare_with_single_laws`. Returns one row per
+    (mixture, split) with ``n_benchmarks``, ``n_forecast``, for each law ``<law> mean``
+    and ``<law> median`` over all benchmarks, ``auto mean`` and ``auto median`` over
+    the forecast benchmarks, ``best single law`` (lowest mean over the forecast
+    benchmarks) with its ``best mean`` and ``best median`` there.
+    """
+    rows = []
+    for (mixture, split), group in table.groupby(["mixture", "split"], sort=False):
+        forecast = group[group["verdict"] == "forecast"]
+        row = {"mixture": mixture, "split": split, "n_benchmarks": len(group), "n_forecast": len(forecast)}
+        for law in laws:
+            row[f"{law} mean"], row[f"{law} median"] = group[law].mean(), group[law].median()
+        row["auto mean"], row["auto median"] = forecast["auto"].mean(), forecast["auto"].median()
+        single = [law for law in laws if law in SINGLE_LAWS]
+        if forecast.empty:
+            rows.append(row)
+            continue
+        best = min(single, key=lambda law: forecast[law].mean())
+        row.update({"best single law": best, "best mean": forecast[best].mean(),
+                    "best median": forecast[best].median()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def large_misses(table: pd.DataFrame, threshold: float = 10.0, within: float = 5.0) -> pd.DataFrame:
+    """Benchmarks a single law misses by over ``threshold`` points: flagged, or forecast within ``within``?"""
+    worst = table[[law for law in SINGLE_LAWS if law in table.columns]].max(axis=1)
+    misses = table[worst > threshold].assign(worst_single_law=worst[worst > threshold])
+    misses["handled"] = (misses["verdict"] == "unpredictable") | (misses["auto"] <= within)
+    return misses[["mixture", "split", "benchmark", "worst_single_law", "verdict", "auto", "handled"]]
+
+
+def interval_summary(auto: pd.DataFrame) -> pd.DataFrame:
+    """Coverage and mean width (points) of the forecaster's intervals over its forecast runs, per split and overall."""
+    forecast = auto[auto["verdict"] == "forecast"]
+    per_split = forecast.groupby(["mixture", "split"], sort=False).agg(
+        n_runs=("run", "size"), coverage=("covered", "mean"), mean_width_points=("width_points", "mean"),
+        median_width_points=("width_points", "median"))
+    overall = pd.DataFrame({"n_runs": [len(forecast)], "coverage": [forecast["covered"].mean()],
+                            "mean_width_points": [forecast["width_points"].mean()],
+                            "median_width_points": [forecast["width_points"].median()]},
+                           index=pd.MultiIndex.from_tuples([("all", "all splits")], names=["mixture", "split"]))
+    return pd.concat([per_split, overall]).reset_index()
