@@ -1,0 +1,171 @@
+"""The evidence-weighted forecaster of issue 13: honest (held-out runs never seen), refusing, accurate.
+
+The synthetic runs below are generated inside the tests (seeded binomial evaluation
+noise) and labelled synthetic; they never reach the book.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalelib import data
+from scalelib.auto_backtest import above_chance_only, auto_backtest, compare_with_single_laws
+from scalelib.auto_forecast import (
+    MIN_CLEAR_RUNS,
+    fit_auto_forecast,
+    inner_backtests,
+    near_chance_rows,
+)
+from scalelib.backtest import backtest
+from scalelib.baselines import last_score_forecaster, line_forecaster
+from scalelib.direct_law import direct_law_forecaster
+from scalelib.validation import ScalingDataError
+
+N_ITEMS = 10_000
+
+
+def synthetic_runs(accuracy_of, *, low=1e18, high=1e23, n_runs=40, chance=0.25, seed=0) -> pd.DataFrame:
+    """Synthetic runs (labelled so): accuracy_of(C) measured on N_ITEMS items with binomial noise."""
+    compute = np.logspace(np.log10(low), np.log10(high), n_runs)
+    truth = accuracy_of(compute)
+    measured = np.random.default_rng(seed).binomial(N_ITEMS, truth) / N_ITEMS
+    return pd.DataFrame({
+        "run": [f"synthetic-{i}" for i in range(n_runs)], "benchmark": "synthetic", "flops": compute,
+        "value": measured, "chance": chance, "n_items": N_ITEMS,
+    })
+
+
+def power_law(compute, chance=0.25):
+    """Eq. 2 with A = 700, alpha = 0.15: about 0.33 at 1e18 FLOPs, 0.84 at 1e23."""
+    return chance + (1 - chance) * np.exp(-700.0 * compute**-0.15)
+
+
+def late_emergence(compute, chance=0.25):
+    """At chance up to 1e21 FLOPs, then a climb (a sigmoid in log compute centred at 3e21)."""
+    return chance + 0.5 * (1 - chance) / (1 + np.exp(-4.0 * (np.log10(compute) - np.log10(3e21))))
+
+
+# --------------------------------------------------------------------------- synthetic verdicts
+
+
+def test_clean_power_law_is_forecast_accurately_and_covered():
+    runs = synthetic_runs(power_law)
+    result = auto_backtest(runs, compute_cut=1e21, target_tpr=None)
+    assert (result["verdict"] == "forecast").all(), result["reason"].iloc[0]
+    assert result["error_points"].abs().mean() < 1.0
+    assert result["covered"].mean() >= 0.8
+    assert result["width_points"].mean() < 8  # two decades beyond the fitted runs at the far end
+    assert (result["position"] == "extrapolation").all()
+    assert result["distance_decades"].max() == pytest.approx(2.0, abs=0.1)
+
+
+def test_late_emergence_is_unpredictable_with_a_reason():
+    runs = synthetic_runs(late_emergence)
+    training = runs[runs["flops"] <= 1e21]
+    fitted = fit_auto_forecast(training)
+    assert fitted.verdict == "unpredictable"
+    assert "chance" in fitted.reason or "emergence" in fitted.reason
+    forecasts = fitted.predict(runs[runs["flops"] > 1e21])
+    assert forecasts["predicted"].isna().all() and forecasts["lower"].isna().all()
+    assert (forecasts["verdict"] == "unpredictable").all()
+
+
+def test_flat_floor_with_a_few_lucky_runs_is_an_emergence_not_under_way():
+    runs = synthetic_runs(lambda c: np.full_like(c, 0.27), high=1e21, seed=3)
+    fitted = fit_auto_forecast(runs)
+    assert fitted.verdict == "unpredictable"
+    assert fitted.n_clear >= MIN_CLEAR_RUNS  # 2 points above chance on 10,000 items is significant...
+    assert "emergence not yet under way" in fitted.reason  # ...but nothing rises
+
+
+def test_near_chance_rows_by_binomial_noise():
+    rows = pd.DataFrame({"value": [0.25, 0.255, 0.30, 0.0002, 0.02], "chance": [0.25, 0.25, 0.25, 0.0, 0.0],
+                         "n_items": [1000, 1000, 1000, 5153, 5153]})
+    # 0.255 is 0.5 points above chance, 0.36 standard errors of 1000 items; 1 item in 5,153 is noise too
+    assert near_chance_rows(rows).tolist() == [True, True, False, True, False]
+    assert near_chance_rows(rows.drop(columns="n_items")).tolist() == [True, False, False, False, False]
+
+
+# --------------------------------------------------------------------------- held-out runs are never seen
+
+
+@pytest.fixture(scope="module")
+def dclm_rows() -> pd.DataFrame:
+    rows = data.accuracy_frame("dclm", tpr=None, benchmarks=["hellaswag", "mmlu", "winogrande"])
+    return rows.reset_index(drop=True)
+
+
+def test_held_out_runs_never_influence_forecast_weights_or_verdict(dclm_rows):
+    before = auto_backtest(dclm_rows, compute_cut=1e21)
+    perturbed = dclm_rows.copy()
+    above = perturbed["flops"] > 1e21
+    perturbed.loc[above, "value"] = np.random.default_rng(1).uniform(0.0, 0.99, int(above.sum()))
+    after = auto_backtest(perturbed, compute_cut=1e21)
+    unchanged = ["benchmark", "run", "predicted", "lower", "upper", "combined", "verdict", "reason", "weights",
+                 "distance_decades", "position"]
+    pd.testing.assert_frame_equal(before[unchanged], after[unchanged])
+    assert not np.allclose(before["observed"], after["observed"])  # the perturbation did reach the scores
+
+
+def test_every_held_out_run_is_scored_even_at_or_below_chance():
+    runs = synthetic_runs(power_law)
+    above = runs["flops"] > 1e21
+    runs.loc[above, "value"] = np.where(np.arange(int(above.sum())) % 2, 0.25, 0.2)  # a collapse to chance
+    result = auto_backtest(runs, compute_cut=1e21, target_tpr=None)
+    assert len(result) == int(above.sum())
+    assert result["error_points"].notna().all()
+    assert result["covered"].sum() == 0
+
+
+def test_inner_backtests_fit_below_each_inner_cut_only(dclm_rows):
+    rows = dclm_rows[(dclm_rows["benchmark"] == "hellaswag") & (dclm_rows["flops"] <= 1e21)]
+    inner = inner_backtests(rows, target_tpr=20)
+    assert (inner["flops"] > inner["inner_cut"]).all()
+    assert set(inner["candidate"]) == {"direct", "saturating", "ratio"}
+    fitted = fit_auto_forecast(rows, target_tpr=20)
+    assert fitted.verdict == "forecast"
+    assert sum(fitted.weights.values()) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- baselines and comparison
+
+
+def test_baselines_are_a_line_and_the_last_score():
+    rows = pd.DataFrame({"run": list("abc"), "flops": [1e18, 1e19, 1e20], "value": [0.3, 0.4, 0.5]})
+    assert line_forecaster()(rows)(pd.DataFrame({"flops": [1e21]})) == pytest.approx([0.6])
+    assert last_score_forecaster()(rows)(pd.DataFrame({"flops": [1e21, 1e22]})) == pytest.approx([0.5, 0.5])
+
+
+def test_single_laws_score_every_held_out_run_including_at_chance(dclm_rows):
+    mmlu = dclm_rows[(dclm_rows["benchmark"] == "mmlu") & (dclm_rows["tpr"] == 20)].reset_index(drop=True)
+    result = backtest(mmlu, above_chance_only(direct_law_forecaster()), compute_cut=1e21)
+    assert len(result) == int((mmlu["flops"] > 1e21).sum())
+    _, table = compare_with_single_laws(dclm_rows, {"dclm": [1e22]}, laws=["Eq. 2"])
+    assert set(table["verdict"]) <= {"forecast", "unpredictable"}
+    assert {"Eq. 2", "straight line", "last score", "auto"} <= set(table.columns)
+
+
+# --------------------------------------------------------------------------- input validation
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda rows: rows.drop(columns="value"), "lack required columns"),
+    (lambda rows: rows.iloc[:0], "No training rows"),
+    (lambda rows: rows.assign(value=rows["value"] * 100), "fraction in"),
+    (lambda rows: rows.assign(flops=-rows["flops"]), "flops"),
+    (lambda rows: rows.assign(chance=[0.25] * (len(rows) - 1) + [0.5]), "one chance level"),
+])
+def test_malformed_training_rows_are_refused(change, message):
+    rows = synthetic_runs(power_law, high=1e21, n_runs=12)
+    with pytest.raises(ScalingDataError, match=message):
+        fit_auto_forecast(change(rows))
+
+
+def test_bad_options_are_refused():
+    rows = synthetic_runs(power_law, high=1e21, n_runs=12)
+    with pytest.raises(ScalingDataError, match="Unknown candidate"):
+        fit_auto_forecast(rows, candidates=["cubic"])
+    with pytest.raises(ScalingDataError, match="level"):
+        fit_auto_forecast(rows, level=1.5)
+    with pytest.raises(ScalingDataError, match="target tpr"):
+        fit_auto_forecast(rows.assign(tpr=20.0), target_tpr=40)
