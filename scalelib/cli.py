@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scalelib.auto_runs import BACKTEST_COLUMNS, AutoRunsForecast, backtest_table, forecast_runs_auto
 from scalelib.intervals import LEVEL, N_RESAMPLES
 from scalelib.validation import MIN_BOOTSTRAP_RESAMPLES, ScalingDataError
 from scalelib.your_runs import LAWS, RunsForecast, fill_known_levels, forecast_runs, plot_runs_forecast, select_rows
@@ -386,9 +387,10 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("runs", type=Path, help="CSV file of runs, one row per (run, benchmark)")
-    parser.add_argument("--law", default="direct", choices=list(LAWS),
+    parser.add_argument("--law", default="direct", choices=[*LAWS, "auto"],
                         help="law to fit: " + "; ".join(f"{name}: {text}" for name, text in LAWS.items())
-                        + " (default: %(default)s)")
+                        + "; auto: Eq. 2, Eq. 6 and Eq. 4 across ratios weighted by backtests inside the runs, "
+                        "with a verdict forecast/unpredictable (scalelib.auto_forecast) (default: %(default)s)")
     parser.add_argument("--target-flops", type=_positive_float, nargs="+", metavar="FLOPS",
                         help="compute of the forecasts (default: 10 x each group's largest run)")
     parser.add_argument("--cut", type=_positive_float, metavar="FLOPS",
@@ -418,6 +420,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, metavar="PATH",
                         help="save the forecast table (.csv or .json): every group, its law, forecasts with "
                              "their position relative to the fitted runs, reasons and warnings")
+    parser.add_argument("--backtest-output", type=Path, metavar="PATH.csv",
+                        help="save one row per held-out (run, benchmark) of the backtest: "
+                        + ", ".join(BACKTEST_COLUMNS) + " (accuracies; predicted, lower, upper empty when "
+                        "unpredictable)")
     return parser
 
 
@@ -460,11 +466,39 @@ def write_forecasts(result: RunsForecast, path: Path) -> None:
         raise CommandLineError(f"Cannot save the forecasts to {path}: {error}") from None
 
 
+def write_backtest(rows: pd.DataFrame, path: Path) -> None:
+    """The ``--backtest-output`` CSV: exactly the columns of :data:`scalelib.auto_runs.BACKTEST_COLUMNS`."""
+    try:
+        backtest_table(rows).to_csv(path, index=False)
+    except OSError as error:
+        raise CommandLineError(f"Cannot save the backtest to {path}: {error}") from None
+
+
+def _run_auto(args: argparse.Namespace, frame: pd.DataFrame) -> AutoRunsForecast:
+    """``--law auto``: the evidence-weighted forecaster, its backtest and its verdicts, printed."""
+    result = forecast_runs_auto(frame, target_flops=args.target_flops, cut=args.cut, level=args.level,
+                                group_by=args.group)
+    print(f"Law: auto (scalelib.auto_forecast): Eq. 2, Eq. 6 and Eq. 4 weighted by backtests inside the runs; "
+          f"{args.level:.0%} intervals from their errors; runs within 2 binomial standard errors of chance not fitted.")
+    if len(result.summary):
+        _print_table("Backtest: fitted at or below the cut, scored on every run above it (points)",
+                     result.summary.rename(columns={"panel": "group"}))
+    shown = [name for name in ("panel", "flops", "predicted", "lower", "upper", "distance_decades", "verdict",
+                               "reason") if name in result.forecasts.columns]
+    _print_table(f"Forecast at the target compute ({args.level:.0%} interval; distance in decades beyond the "
+                 "largest fitted run)", result.forecasts[shown].rename(columns={"panel": "group"}))
+    return result
+
+
 def run(args: argparse.Namespace) -> int:
     """Read, forecast, print and save; returns the exit code (0 or 1), raises on unusable input."""
-    for option, path in (("figure", args.figure), ("forecasts", args.output)):
+    for option, path in (("figure", args.figure), ("forecasts", args.output), ("backtest", args.backtest_output)):
         if path and not path.parent.is_dir():
             raise CommandLineError(f"Cannot save the {option} to {path}: folder {path.parent} does not exist.")
+    if args.backtest_output and args.backtest_output.suffix.lower() != ".csv":
+        raise CommandLineError(f"--backtest-output {args.backtest_output}: give a .csv file name.")
+    if args.law == "auto" and (args.figure or args.aggregate or args.loss_column or args.interval):
+        raise CommandLineError("--law auto takes none of --figure, --aggregate, --loss-column, --interval.")
     keep = [*args.group, *([args.loss_column] if args.loss_column else [])]
     frame = read_runs(args.runs, benchmarks=args.benchmark, where=dict(args.where or []), metric=args.metric,
                       keep_columns=keep)
@@ -483,6 +517,18 @@ def run(args: argparse.Namespace) -> int:
     if aside:
         print(f"Set aside {sum(aside.values())} rows for their metric: "
               + "; ".join(f"{reason} ({count})" for reason, count in aside.items()) + ".")
+    if args.law == "auto":
+        auto = _run_auto(args, frame)
+        if args.output:
+            auto.forecasts.drop(columns="panel").to_csv(args.output, index=False) if args.output.suffix.lower() \
+                == ".csv" else auto.forecasts.drop(columns="panel").to_json(args.output, orient="records", indent=1)
+        if args.backtest_output:
+            write_backtest(auto.backtest, args.backtest_output)
+            print(f"\nBacktest saved to {args.backtest_output}")
+        if auto.n_forecast == 0:
+            print("error: nothing could be forecast: every group is unpredictable (reasons above).", file=sys.stderr)
+            return 1
+        return 0
     result = forecast_runs(
         frame, law=args.law, target_flops=args.target_flops, cut=args.cut, level=args.level,
         interval=args.interval, noise=args.noise, n_resamples=args.resamples, seed=args.seed,
@@ -515,6 +561,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         write_forecasts(result, args.output)
         print(f"\nForecasts saved to {args.output}")
+    if args.backtest_output:
+        write_backtest(result.backtest_rows, args.backtest_output)
+        print(f"\nBacktest saved to {args.backtest_output}")
     if result.n_forecast == 0:
         reasons = "; ".join(f"{panel}: {reason}" for panel, reason in zip(table["panel"], table["reason"]))
         print(f"error: nothing could be forecast. {reasons}", file=sys.stderr)

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
-from scalelib.backtest import Fitter, Predictor, forecast_rows
+from scalelib.backtest import forecast_rows
+from scalelib.baselines import line_forecaster
 from scalelib.benchmark_info import BENCHMARKS, canonical_name, known_chance, known_n_items
 from scalelib.compute_optimal import allocation_at_ratio, optimal_ratio
 from scalelib.intervals import (
@@ -145,6 +146,10 @@ class RunsForecast:
     warnings: list[str] = field(default_factory=list)
     fitted: pd.DataFrame = field(default_factory=pd.DataFrame)
     curves: dict[str, pd.DataFrame] = field(default_factory=dict)
+    backtest_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per held-out (run, benchmark) of the backtests: group columns, ``panel``, ``flops``,
+    ``observed``, ``predicted``, ``lower``, ``upper``, ``verdict`` (``"forecast"``, or
+    ``"unpredictable"`` for a group refused) and ``reason``."""
 
     @property
     def n_forecast(self) -> int:
@@ -298,23 +303,6 @@ def aggregate_mean(frame: pd.DataFrame, tasks: Sequence[str], keys: Sequence[str
     mean = members.groupby(run_keys, sort=False, dropna=False).agg(value=("value", "mean"), chance=("chance", "mean"),
                                                                    **{name: (name, how) for name, how in first.items()})
     return mean.reset_index().assign(benchmark=f"mean({', '.join(tasks)})", n_items=np.nan)
-
-
-def line_forecaster() -> Fitter:
-    """The baseline every law must beat: accuracy linear in log compute, ``p = a + b log C``.
-
-    Fitted by least squares; a :data:`~scalelib.backtest.Fitter` for
-    :func:`scalelib.backtest.backtest`.
-    """
-
-    def fit(training_rows: pd.DataFrame) -> Predictor:
-        log_compute = np.log(training_rows["flops"].to_numpy(float))
-        if len(np.unique(log_compute)) < 2:
-            raise ScalingDataError("A straight line needs runs at two compute values or more.")
-        slope, intercept = np.polyfit(log_compute, training_rows["value"].to_numpy(float), 1)
-        return lambda rows: intercept + slope * np.log(rows["flops"].to_numpy(float))
-
-    return fit
 
 
 # --------------------------------------------------------------------------- fitting one group
@@ -514,7 +502,7 @@ def forecast_runs(
     frame = frame.reset_index(drop=True)
     targets_given = None if target_flops is None else np.asarray(target_flops, dtype=float)
 
-    forecasts, summaries, laws, optimal, warnings, fitted_rows, curves = [], [], [], [], [], [], {}
+    forecasts, summaries, laws, optimal, warnings, fitted_rows, curves, held_rows = [], [], [], [], [], [], {}, []
     near = near_chance(frame)
     set_aside = pd.concat([metric_aside, frame[near].assign(
         reason=f"within {NEAR_CHANCE_SE:g} binomial standard errors of chance (or at or below chance)")])
@@ -538,17 +526,21 @@ def forecast_runs(
             f"{MIN_RUNS[law]}; train runs further up, or choose a law with fewer parameters")
         if problem:
             refuse(problem)
+            held_out = rows[rows["flops"] > (cut if cut is not None else _default_cut(rows["flops"]))]
+            held_rows.append(held_out[["run", "flops"]].assign(**labels, panel=panel, observed=held_out["value"],
+                                                               verdict="unpredictable", reason=problem))
             continue
         correlation = _falling(usable)
         if correlation < FALLING_CORRELATION:
             warnings.append(f"{panel}: the score falls as compute grows (rank correlation {correlation:.2f}); "
                             "if these are error rates, give 1 - error as accuracy")
         group_fit = _usable_only(fit, law)
-        group_cut = cut if cut is not None else float(np.exp(np.log(usable["flops"]).max()
-                                                            - np.log(usable["flops"].max() / usable["flops"].min()) / 3))
+        group_cut = cut if cut is not None else _default_cut(usable["flops"])
         if (rows["flops"] > group_cut).any() and (rows["flops"] <= group_cut).any():
             result = backtest_intervals(rows.drop(columns="mixture", errors="ignore"), group_fit,
                                         compute_cut=group_cut, level=level)
+            held_rows.append(result.drop(columns=["benchmark"]).assign(
+                **labels, panel=panel, verdict=np.where(result["status"] == "ok", "forecast", "unpredictable")))
             summary = summarise_intervals(result).drop(columns="benchmark")
             summaries.append(summary.assign(**labels, panel=panel, law=law))
         else:
@@ -598,7 +590,14 @@ def forecast_runs(
         optimal=pd.concat(optimal, ignore_index=True) if optimal else pd.DataFrame(),
         set_aside=set_aside, warnings=warnings,
         fitted=pd.concat(fitted_rows, ignore_index=True) if fitted_rows else pd.DataFrame(), curves=curves,
+        backtest_rows=pd.concat(held_rows, ignore_index=True) if held_rows else pd.DataFrame(),
     )
+
+
+def _default_cut(compute: pd.Series) -> float:
+    """The default backtest cut: the top third of the runs' log-compute range held out."""
+    log_compute = np.log(compute.to_numpy(float))
+    return float(np.exp(log_compute.max() - np.ptp(log_compute) / 3))
 
 
 def _chance_of(frame: pd.DataFrame, summary: pd.DataFrame) -> np.ndarray:
