@@ -47,8 +47,8 @@ target ratio in four steps, none of which sees a run beyond the training runs:
    freedom (:math:`\\tau` is estimated from that many overlapping extrapolations).
    The verdict is ``unpredictable`` (:func:`verdict`) when too few runs are clearly
    above chance, when the benchmark has not yet risen above its floor, or when the
-   inner backtests' errors imply an interval too wide to act on at one decade's reach;
-   otherwise ``forecast``. The reason is said in words.
+   inner backtests miss by more than an interval worth acting on allows; otherwise
+   ``forecast``. The reason is said in words.
 
 :func:`scalelib.auto_backtest.auto_backtest` backtests the forecaster by a compute cut.
 """
@@ -60,15 +60,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
+from scipy.special import ndtri, stdtrit
 
 from scalelib.auto_candidates import CANDIDATES, DEFAULT_CANDIDATES, Candidate
 from scalelib.backtest import evaluation_noise_points, single_chance_level
 from scalelib.validation import ScalingDataError, check_compute, check_numeric_columns, check_unique_index
 
 __all__ = [
-    "LEVEL", "INNER_FRACTIONS", "NEAR_CHANCE_SE", "MIN_CLEAR_RUNS", "MIN_RISE_SE", "ACTIONABLE_HALF_WIDTH",
-    "REACH_DECADES", "AutoForecast", "near_chance_rows", "target_rows_mask", "inner_backtests", "verdict",
+    "LEVEL", "INNER_FRACTIONS", "NEAR_CHANCE_SE", "MIN_CLEAR_RUNS", "MIN_RISE_SE", "ACTIONABLE_HALF_WIDTH", "NORMAL_90",
+    "AutoForecast", "near_chance_rows", "target_rows_mask", "inner_backtests", "verdict",
     "fit_auto_forecast",
 ]
 
@@ -96,12 +96,12 @@ errors (one-sided p of about 0.1%) because the runs' scatter about a line is not
 noise; a floor that has not started to rise carries no information on when it will."""
 
 ACTIONABLE_HALF_WIDTH = 10.0
-"""Largest half-width (points) of the interval one decade beyond the fitted runs for a
-forecast: a forecast that cannot tell 50% from 70% supports no decision."""
+"""Largest half-width (points) of a 90% interval worth acting on: a forecast that cannot
+tell 50% from 70% supports no decision about a training run."""
 
-REACH_DECADES = 1.0
-"""The reach at which :data:`ACTIONABLE_HALF_WIDTH` is checked: one decade of compute,
-the usual step from the largest trial run to the planned one."""
+NORMAL_90 = float(ndtri(0.95))
+"""The normal quantile of a central 90% interval (1.645): the inner backtests' root-mean-square
+error times this is the half-width their errors imply at the reach they were measured at."""
 
 
 def near_chance_rows(rows: pd.DataFrame, z: float = NEAR_CHANCE_SE) -> pd.Series:
@@ -247,7 +247,7 @@ def _rise_in_standard_errors(rows: pd.DataFrame, compute_column: str) -> float:
 
 
 def verdict(
-    *, n_clear: int, n_runs: int, rise_se: float, n_candidates: int, half_width_at_reach: float,
+    *, n_clear: int, n_runs: int, rise_se: float, n_candidates: int, inner_rms_points: float,
 ) -> tuple[str, str]:
     """``("forecast", "")`` or ``("unpredictable", reason)``, checks in this order.
 
@@ -255,8 +255,9 @@ def verdict(
     2. no rise: the slope of accuracy on log compute below :data:`MIN_RISE_SE`
        standard errors (an emergence not yet under way);
     3. no candidate could be checked at every inner cut;
-    4. the interval at :data:`REACH_DECADES` beyond the fitted runs, from the inner
-       backtests' errors, wider than :data:`ACTIONABLE_HALF_WIDTH` each side.
+    4. the inner backtests miss by more than an interval worth acting on allows: their
+       root-mean-square error (points) times :data:`NORMAL_90` above
+       :data:`ACTIONABLE_HALF_WIDTH`.
     """
     if n_clear < MIN_CLEAR_RUNS:
         return "unpredictable", (
@@ -270,11 +271,12 @@ def verdict(
             "when the climb starts")
     if n_candidates == 0:
         return "unpredictable", "no law could be fitted at every inner cut of the training runs, so none can be checked"
-    if half_width_at_reach > ACTIONABLE_HALF_WIDTH:
+    if NORMAL_90 * inner_rms_points > ACTIONABLE_HALF_WIDTH:
         return "unpredictable", (
-            f"the inner backtests miss by more than the interval allows: their errors give a {LEVEL:.0%} "
-            f"interval of +-{half_width_at_reach:.1f} points one decade beyond the fitted runs (at most "
-            f"+-{ACTIONABLE_HALF_WIDTH:g} to act on)")
+            f"the inner backtests miss by more than the interval allows: inside the training runs the laws "
+            f"missed by {inner_rms_points:.1f} points (root mean square), a 90% interval of "
+            f"+-{NORMAL_90 * inner_rms_points:.1f} points at that reach (at most +-{ACTIONABLE_HALF_WIDTH:g} to act "
+            "on)")
     return "forecast", ""
 
 
@@ -435,8 +437,7 @@ def fit_auto_forecast(
         n_clear=len(fitted_target), n_runs=len(target_rows),
         rise_se=_rise_in_standard_errors(target_rows, compute_column),
         n_candidates=len(weights),
-        half_width_at_reach=(quantile * tau * REACH_DECADES / np.log10(fitted_range[1] / fitted_range[0])
-                             if weights else np.inf),
+        inner_rms_points=float(np.sqrt(np.mean(combined["error_points"] ** 2))) if weights else np.inf,
     )
     return AutoForecast(
         verdict=status, reason=reason, weights=weights, drift_points_per_span=tau, quantile=quantile,
