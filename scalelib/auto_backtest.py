@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from scalelib.auto_forecast import LEVEL, fit_auto_forecast, target_rows_mask
+from scalelib.auto_forecast import LEVEL, NEAR_CHANCE_SE, fit_auto_forecast, target_rows_mask
 from scalelib.backtest import Fitter, Predictor, backtest, summarise_backtest
 from scalelib.baselines import BASELINES
 from scalelib.bnsl import bnsl_forecaster
@@ -37,6 +37,7 @@ def auto_backtest(
     target_tpr: float | None = 20,
     candidates: Sequence[str] | None = None,
     level: float = LEVEL,
+    near_chance_se: float = NEAR_CHANCE_SE,
     compute_column: str = "flops",
 ) -> pd.DataFrame:
     """Backtest :func:`fit_auto_forecast` by a compute cut, per (mixture,) benchmark.
@@ -65,6 +66,7 @@ def auto_backtest(
         if held_out.empty or training.empty:
             continue
         fitted = fit_auto_forecast(training.copy(), target_tpr=target_tpr, candidates=candidates, level=level,
+                                   near_chance_se=near_chance_se,
                                    compute_column=compute_column)
         report = held_out[[*group_columns, "run", compute_column]].copy()
         report["observed"] = held_out["value"].to_numpy(float)

@@ -141,9 +141,13 @@ def inner_backtests(
     target_tpr: float | None = None,
     candidates: Sequence[Candidate] = DEFAULT_CANDIDATES,
     fractions: Sequence[float] = INNER_FRACTIONS,
+    near_chance_se: float = NEAR_CHANCE_SE,
     compute_column: str = "flops",
 ) -> pd.DataFrame:
     """Every candidate refitted below each inner cut and scored on the target-ratio runs above it.
+
+    Runs within ``near_chance_se`` binomial standard errors of chance are not fitted
+    (:func:`near_chance_rows`).
 
     Returns one row per (inner cut, candidate, scored run): ``fraction``, ``inner_cut``,
     ``candidate``, ``run``, the compute, ``observed``, ``predicted`` (NaN where the
@@ -152,7 +156,7 @@ def inner_backtests(
     ``n_items``). Runs near chance are scored but never fitted.
     """
     target = target_rows_mask(training_rows, target_tpr)
-    clear = ~near_chance_rows(training_rows)
+    clear = ~near_chance_rows(training_rows, near_chance_se)
     log_compute = np.log(training_rows.loc[target, compute_column].to_numpy(float))
     span = log_compute.max() - log_compute.min()
     parts = []
@@ -375,6 +379,7 @@ def fit_auto_forecast(
     target_tpr: float | None = None,
     candidates: Sequence[str] | None = None,
     level: float = LEVEL,
+    near_chance_se: float = NEAR_CHANCE_SE,
     compute_column: str = "flops",
 ) -> AutoForecast:
     """Fit the evidence-weighted combination of laws to one benchmark's training runs.
@@ -396,6 +401,10 @@ def fit_auto_forecast(
         :data:`~scalelib.auto_candidates.DEFAULT_CANDIDATES`).
     level
         Nominal coverage of the intervals, in (0, 1).
+    near_chance_se
+        Runs within this many binomial standard errors of chance are not fitted
+        (default :data:`NEAR_CHANCE_SE`; 0 fits every run strictly above chance, the
+        treatment of the single laws elsewhere in the book).
 
     Returns
     -------
@@ -417,12 +426,13 @@ def fit_auto_forecast(
     if not target.any():
         raise ScalingDataError(f"No training row at the target tpr {target_tpr!r}.")
     n_items = float(training_rows["n_items"].iloc[0]) if "n_items" in training_rows.columns else float("nan")
-    clear = ~near_chance_rows(training_rows)
+    clear = ~near_chance_rows(training_rows, near_chance_se)
     target_rows = training_rows[target]
     fitted_target = target_rows[clear[target]]
     fitted_range = ((float(fitted_target[compute_column].min()), float(fitted_target[compute_column].max()))
                     if len(fitted_target) else (float("nan"), float("nan")))
-    inner = inner_backtests(training_rows, target_tpr=target_tpr, candidates=chosen, compute_column=compute_column)
+    inner = inner_backtests(training_rows, target_tpr=target_tpr, candidates=chosen, near_chance_se=near_chance_se,
+                            compute_column=compute_column)
     weights = _weights(inner) if len(fitted_target) >= MIN_CLEAR_RUNS else {}
     combined = _combined_inner_errors(inner, weights, compute_column) if weights else None
     n_cuts = max(int(combined["fraction"].nunique()), 2) if weights else 2
