@@ -227,3 +227,42 @@ def bootstrap_optimal_ratio(
         except ScalingDataError:
             continue
     return ratios
+
+
+def overtraining_price(fit: RatioLawFit, compute: float, tprs: Sequence[float]) -> pd.DataFrame:
+    """What training at each ratio costs, against the compute-optimal run of budget C.
+
+    For each ratio, the training compute C' that matches the accuracy of the optimal
+    allocation of C (:func:`compute_to_match_optimum`), the size of that model
+    relative to N*, and the inference volume after which the smaller model has paid
+    for its extra training. Generating a token costs about 2N FLOPs, so with
+    ``k = C'/C`` the break-even, in units of the optimal run's training tokens D*, is
+
+    .. math::
+
+        \frac{T}{D^*} = \frac{(k - 1)\, 6 N^* D^*}{2 (N^* - N)\, D^*}
+                       = \frac{3 (k - 1)}{1 - N/N^*},
+
+    defined only where the model is smaller (``N < N*``); NaN otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``tpr``: ``compute_multiple`` (C'/C), ``size_multiple`` (N/N*)
+        and ``break_even_tokens`` (T/D*).
+    """
+    if compute <= 0 or not np.isfinite(compute):
+        raise ScalingDataError(f"the budget must be a positive, finite number of FLOPs, got {compute!r}")
+    best_params = float(np.ravel(optimal_params(fit, compute))[0])
+    rows = []
+    for tpr in tprs:
+        if tpr <= 0:
+            raise ScalingDataError(f"ratios must be positive, got {tpr!r}")
+        multiple = compute_to_match_optimum(fit, compute, tpr) / compute
+        size = float(np.ravel(allocation_at_ratio(multiple * compute, tpr)[0])[0]) / best_params
+        rows.append({
+            "tpr": float(tpr), "compute_multiple": multiple, "size_multiple": size,
+            "break_even_tokens": 3 * (multiple - 1) / (1 - size) if size < 1 else np.nan,
+        })
+    return pd.DataFrame(rows).set_index("tpr")
+

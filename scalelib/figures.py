@@ -210,7 +210,7 @@ def plot_raw_and_transformed(frame: pd.DataFrame, *, title: str) -> Figure:
     return figure
 
 
-def glue_figure(name: str, figure: Figure) -> Figure:
+def glue_figure(name: str, figure: Figure) -> None:
     """Glue ``figure`` under ``name`` for a numbered ``{glue:figure}`` and close it.
 
     The chapter then shows it where its prose needs it, with a caption and a label
@@ -222,12 +222,9 @@ def glue_figure(name: str, figure: Figure) -> Figure:
         Caption.
         ```
 
-    Closing keeps the notebook from also showing the figure as a plain cell output.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The same figure (closed), for a caller that still wants to inspect it.
+    Closing keeps the notebook from also showing the figure as a plain cell output,
+    and returning nothing keeps the cell from printing a ``<Figure ...>`` line (a
+    trailing semicolon does not suppress it reliably under nbval).
     """
     from myst_nb import glue
 
@@ -235,4 +232,3 @@ def glue_figure(name: str, figure: Figure) -> Figure:
         raise TypeError(f"glue_figure needs a matplotlib Figure, got {type(figure).__name__}")
     glue(name, figure, display=False)
     plt.close(figure)
-    return figure

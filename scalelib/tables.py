@@ -51,6 +51,7 @@ __all__ = [
     "benchmark_labels",
     "book_table",
     "glue_rounded",
+    "plus_minus",
 ]
 
 TEXT_COLUMN_CHARACTERS = 75
@@ -66,8 +67,8 @@ _PADDING = 2
 """Characters of horizontal padding per column (the theme's cell padding)."""
 
 _HEADER_WRAP = 12
-"""A header shorter than this is not wrapped ("tpr 160" stays on one line); a longer one
-may wrap at its spaces, down to its longest word."""
+"""A header of at most this many characters is not wrapped ("tpr 160" stays on one
+line); a longer one may wrap at its spaces, down to its longest word."""
 
 Format = str | Callable[[object], str]
 """A format: a ``str.format`` pattern such as ``"{:.2f}"``, or a function of the value."""
@@ -150,7 +151,7 @@ def _words(label: object) -> list[str]:
 def _column_width(label: object, cells: pd.Series) -> int:
     longest_cell = max((len(cell) for cell in cells), default=0)
     leaf = str(_leaf(label))
-    header = max(max(len(word) for word in _words(label)), min(len(leaf), _HEADER_WRAP))
+    header = len(leaf) if len(leaf) <= _HEADER_WRAP else max(len(word) for word in _words(leaf))
     return max(longest_cell, header) + _PADDING
 
 
@@ -181,12 +182,13 @@ def _leaf(label: object) -> object:
 
 
 def _resolve(mapping: Mapping[object, object] | None, columns: pd.Index, what: str) -> dict[object, object]:
-    """Map each column to its entry in ``mapping``, matched by full label or last level."""
+    """Map each column to its entry in ``mapping``: by full label, else last level, else first."""
     if not mapping:
         return {}
     resolved, used = {}, set()
     for column in columns:
-        for key in (column, _leaf(column)):
+        candidates = (column, column[-1], column[0]) if isinstance(column, tuple) else (column,)
+        for key in candidates:
             if key in mapping:
                 resolved[column] = mapping[key]
                 used.add(key)
@@ -222,8 +224,9 @@ def book_table(
     caption:
         What the table shows, in one sentence.
     units:
-        Unit per column, matched by label (or by the last level of a two-level label);
-        the header becomes "label (unit)".
+        Unit per column, matched by label (for a two-level label: the whole label,
+        else its last level, else its first, so one entry can serve a group); the
+        header becomes "label (unit)".
     formats:
         Format per column, matched like ``units``: a pattern (``"{:.3g}"``) or a
         function returning a string. Other columns: integers as integers, booleans as
@@ -333,7 +336,7 @@ def _transposed(cells: pd.DataFrame) -> TablePart:
     """One key column's values become the headers; the former headers, the key column."""
     key = cells.columns[0]
     body = cells.set_index(key).T
-    header = " ".join(str(level) for level in key) if isinstance(key, tuple) else str(key)
+    header = ""  # the first column now holds the former headers, which have no name
     labels = [
         ", ".join(str(level) for level in label if str(level)) if isinstance(label, tuple) else str(label)
         for label in body.index
@@ -341,7 +344,7 @@ def _transposed(cells: pd.DataFrame) -> TablePart:
     body.index = pd.Index(labels, name="")
     body.columns = pd.Index([str(column) for column in body.columns], name=None)
     flipped = body.reset_index()
-    flipped.columns = pd.Index([header if header.strip() else "", *body.columns])
+    flipped.columns = pd.Index([header, *body.columns])
     return TablePart(None, flipped, 1)
 
 
@@ -439,6 +442,33 @@ def benchmark_labels(frame: pd.DataFrame, *, axis: str = "index") -> pd.DataFram
         return BENCHMARKS[name].label if isinstance(name, str) and name in BENCHMARKS else name
 
     return frame.rename(**{axis: label})
+
+
+def plus_minus(values: pd.Series, errors: pd.Series, spec: str = "{:.3g}") -> pd.Series:
+    """Estimates with their standard errors as one column of strings, "0.355 ± 0.0221".
+
+    Parameters
+    ----------
+    values, errors:
+        Aligned series (same index) of estimates and standard errors.
+    spec:
+        Pattern for both numbers.
+
+    Returns
+    -------
+    pandas.Series
+        Strings, on the index of ``values``; :data:`MISSING` where either is missing.
+    """
+    if not values.index.equals(errors.index):
+        raise ScalingDataError("plus_minus needs estimates and errors on the same index")
+    return pd.Series(
+        [
+            MISSING if _is_missing(value) or _is_missing(error) else f"{spec.format(value)} ± {spec.format(error)}"
+            for value, error in zip(values, errors)
+        ],
+        index=values.index,
+        name=values.name,
+    )
 
 
 def glue_rounded(name: str, value: float, digits: int) -> float:

@@ -17,6 +17,7 @@ from scalelib.compute_optimal import (
     optimal_params,
     optimal_ratio,
     optimal_tokens,
+    overtraining_price,
     ratio_growth_exponent,
     runs_along_ratios,
 )
@@ -138,3 +139,25 @@ def test_bootstrap_is_seeded_and_centred_on_the_fit():
     assert first == pytest.approx(bootstrap_optimal_ratio(runs, 1e22, n_resamples=4, seed=5))
     assert not np.array_equal(first[:1], bootstrap_optimal_ratio(runs, 1e22, n_resamples=1, seed=6))
     assert abs(np.log(np.median(first) / optimal_ratio(fit, 1e22))) < 3 * optimal_log_ratio_stderr(fit, 1e22)
+
+
+def test_overtraining_price_matches_the_optimum_and_prices_smaller_models():
+    fit = synthetic_fit(0.5, 0.3)[0]
+    budget = 1e22
+    best_ratio = float(np.ravel(optimal_ratio(fit, budget))[0])
+    price = overtraining_price(fit, budget, [best_ratio, 4 * best_ratio, best_ratio / 4])
+    at_optimum, larger_ratio, smaller_ratio = price.itertuples()
+    assert at_optimum.compute_multiple == pytest.approx(1.0, abs=1e-6)
+    assert at_optimum.size_multiple == pytest.approx(1.0, abs=1e-3)
+    # off the optimum, matching its accuracy costs more compute
+    assert larger_ratio.compute_multiple > 1 and smaller_ratio.compute_multiple > 1
+    # a larger ratio gives a smaller model, whose break-even follows the closed form
+    assert larger_ratio.size_multiple < 1
+    expected = 3 * (larger_ratio.compute_multiple - 1) / (1 - larger_ratio.size_multiple)
+    assert larger_ratio.break_even_tokens == pytest.approx(expected)
+    # a smaller ratio gives a larger model: no break-even
+    assert smaller_ratio.size_multiple > 1 and np.isnan(smaller_ratio.break_even_tokens)
+    with pytest.raises(ScalingDataError):
+        overtraining_price(fit, -1.0, [20])
+    with pytest.raises(ScalingDataError):
+        overtraining_price(fit, budget, [0.0])

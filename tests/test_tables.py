@@ -6,7 +6,13 @@ import pytest
 
 from scalelib import tables
 from scalelib.normalise import ScalingDataError
-from scalelib.tables import MISSING, benchmark_labels, book_table, glue_rounded
+from scalelib.tables import (
+    MISSING,
+    benchmark_labels,
+    book_table,
+    glue_rounded,
+    plus_minus,
+)
 
 LAWS = ["Eq. 4", "Eq. 2 per ratio", "Eq. 2, one line"]
 RATIOS = ["tpr 10", "tpr 20", "tpr 40", "tpr 80", "tpr 160"]
@@ -72,6 +78,14 @@ def test_a_wide_two_level_table_is_split_by_its_top_level_and_every_part_fits():
     assert html.count("<table") == 2 and "Leave one ratio out [Eq. 4]" in html and 'colspan="5"' in html
 
 
+def test_units_and_formats_can_name_a_whole_group_of_a_two_level_table():
+    frame = wide_two_level_frame()
+    table = book_table(frame, "Groups", formats={"Eq. 4": "{:.0f}"}, max_width=500)
+    (part,) = table.parts
+    assert part.cells[("Eq. 4", "tpr 20")].tolist() == ["0", "2", "3"]
+    assert part.cells[("Eq. 2, one line", "tpr 20")].iloc[0] == "0.86"
+
+
 def test_a_wide_flat_table_is_split_into_consecutive_columns_that_each_fit():
     columns = [f"a rather long column label number {i}" for i in range(12)]
     frame = errors_frame(n_rows=4, columns=columns)
@@ -90,8 +104,8 @@ def test_a_wide_table_with_few_rows_is_transposed_when_its_transpose_fits():
     )
     table = book_table(frame, "One row", max_width=40)
     (part,) = table.parts
-    assert list(part.cells.columns) == ["benchmark", "HumanEval"]
-    assert part.cells["benchmark"].tolist() == list(frame.columns)
+    assert list(part.cells.columns) == ["", "HumanEval"]
+    assert part.cells[""].tolist() == list(frame.columns)
     assert book_table(frame, "Kept", max_width=40, transpose=False).parts[0].n_keys == 1
 
 
@@ -160,8 +174,18 @@ def test_glue_figure_glues_and_closes_the_figure(monkeypatch):
         myst_nb, "glue", lambda name, value, display: glued.update({name: display})
     )
     figure = plt.figure()
-    assert glue_figure("fig-test", figure) is figure
+    assert glue_figure("fig-test", figure) is None
     assert glued == {"fig-test": False}
     assert figure.number not in plt.get_fignums()
     with pytest.raises(TypeError):
         glue_figure("fig-bad", "not a figure")
+
+
+def test_plus_minus_joins_estimates_and_errors():
+    values = pd.Series([0.35512, np.nan], index=["a", "b"], name="alpha")
+    errors = pd.Series([0.02213, 0.1], index=["a", "b"])
+    joined = plus_minus(values, errors)
+    assert joined.tolist() == ["0.355 ± 0.0221", MISSING] and joined.name == "alpha"
+    assert plus_minus(values, errors, "{:.2f}").iloc[0] == "0.36 ± 0.02"
+    with pytest.raises(ScalingDataError, match="same index"):
+        plus_minus(values, errors.set_axis(["x", "y"]))
