@@ -471,17 +471,13 @@ def plus_minus(values: pd.Series, errors: pd.Series, spec: str = "{:.3g}") -> pd
     )
 
 
-def glue_rounded(name: str, value: float, digits: int) -> float:
+def glue_rounded(name: str, value: float, digits: int) -> None:
     """Glue ``value``, rounded to ``digits`` decimals, for ``{glue:text}`name:.<digits>f```.
 
     Rounding before gluing keeps the stored text exactly reproducible (a float's full
     ``repr`` can change in its last digits with the linear-algebra kernel), and the
-    prose prints the same digits as the tables.
-
-    Returns
-    -------
-    float
-        The rounded value that was glued.
+    prose prints the same digits as the tables. Nothing is returned, so that a call
+    ending a notebook cell does not print the number as the cell's output.
     """
     from myst_nb import glue
 
@@ -489,4 +485,3 @@ def glue_rounded(name: str, value: float, digits: int) -> float:
         raise ScalingDataError(f"{name}: cannot glue a non-finite number ({value!r}) into the prose")
     rounded = round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0
     glue(name, rounded, display=False)
-    return rounded
