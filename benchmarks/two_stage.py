@@ -6,9 +6,8 @@ Prints, for the runs at tpr 20 of both mixtures:
   on each mixture's own loss, and each loss-to-accuracy map on every headline benchmark
   (mean and maximum per fit, in ms);
 * the wall time of the chapter's backtests (the compute cuts of chapter 3) for each
-  method, with and without the oracle loss, and the number of (mixture, cut, benchmark)
-  fits behind each;
-* the FLP-M network's L-BFGS iteration counts, the one cost that depends on the data.
+  method (the task-loss route included), with and without the oracle loss, and the
+  number of (mixture, cut, benchmark) fits behind each.
 
 Usage::
 
@@ -27,6 +26,7 @@ from scalelib.direct_law import direct_law_forecaster
 from scalelib.loss_law import fit_loss_law, loss_column, own_validation_set
 from scalelib.loss_to_accuracy import fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
 from scalelib.normalise import ScalingDataError, drop_at_or_below_chance
+from scalelib.task_loss import merge_task_loss, task_loss_forecaster
 from scalelib.two_stage import LOSS_COLUMNS, backtest_methods, merge_losses, two_stage_forecasters
 
 COMPUTE_CUTS = {"dclm": (1e21, 1e22), "c4": (1e20, 1e21)}
@@ -61,10 +61,14 @@ def time_stage_fits(runs: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
 
 
 def time_backtests(kept: pd.DataFrame) -> pd.DataFrame:
-    """Wall time of the chapter's backtests per method, with and without the oracle loss."""
+    """Wall time of the chapter's backtests per method, with and without the oracle loss.
+
+    ``kept`` needs the task loss (:func:`scalelib.task_loss.merge_task_loss`) for the
+    task-loss route.
+    """
     rows = []
     for oracle in (False, True):
-        methods = two_stage_forecasters(oracle_loss=oracle)
+        methods = {**two_stage_forecasters(oracle_loss=oracle), "task loss": task_loss_forecaster(oracle_loss=oracle)}
         if not oracle:
             methods = {"direct": direct_law_forecaster(), **methods}
         for label, fit in methods.items():
@@ -77,8 +81,8 @@ def time_backtests(kept: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     runs = data.load_runs()
     runs20 = runs[runs["tpr"] == 20]
-    scores = merge_losses(data.accuracy_frame(tpr=20, benchmarks=HEADLINE_BENCHMARKS), runs)
-    kept, _ = drop_at_or_below_chance(scores)
+    accuracy = merge_task_loss(data.accuracy_frame(tpr=20, benchmarks=HEADLINE_BENCHMARKS), data.load_results())
+    kept, _ = drop_at_or_below_chance(merge_losses(accuracy, runs))
 
     stage_fits = time_stage_fits(runs20, kept)
     print("One fit of each stage on all tpr-20 runs (ms per fit)")
