@@ -7,7 +7,7 @@ Prints
    the book's single laws, the naive baselines and ``auto``, per benchmark, with the
    verdict; the mean over the seven benchmarks;
 2. the four splits of the book (DCLM 1e21, 1e22; C4 1e20, 1e21; default metrics; every
-   headline benchmark): per benchmark and per split (mean and median error), and the
+   headline benchmark; validation losses attached, for the two-stage candidate): per benchmark and per split (mean and median error), and the
    benchmarks any single law misses by more than 10 points;
 3. coverage and mean width of the forecaster's 90% intervals over its forecast runs.
 
@@ -36,6 +36,7 @@ from scalelib.auto_backtest import (
 )
 from scalelib.baselines import BASELINES
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.two_stage import merge_losses
 
 CUTS = {"dclm": [1e21, 1e22], "c4": [1e20, 1e21]}
 
@@ -49,8 +50,8 @@ def main() -> None:
     pd.set_option("display.max_rows", 200)
     start = time.perf_counter()
 
-    reference = data.accuracy_frame("dclm", tpr=None, metric="acc",
-                                    benchmarks=[*REFERENCE_BENCHMARKS, "mmlu"])
+    reference = merge_losses(data.accuracy_frame("dclm", tpr=None, metric="acc",
+                                                 benchmarks=[*REFERENCE_BENCHMARKS, "mmlu"]), data.load_runs())
     auto, table = compare_with_single_laws(reference, {"dclm": [1e21]}, laws=laws)
     table = table.set_index("benchmark")
     table.insert(0, "paper Eq. 2", pd.Series(PAPER_REFERENCE_MAE))
@@ -66,7 +67,7 @@ def main() -> None:
         if reason:
             print(f"  {benchmark}: {reason}")
 
-    scores = data.accuracy_frame(tpr=None, benchmarks=HEADLINE_BENCHMARKS)
+    scores = merge_losses(data.accuracy_frame(tpr=None, benchmarks=HEADLINE_BENCHMARKS), data.load_runs())
     auto, table = compare_with_single_laws(scores, CUTS, laws=laws)
     print("\n2. Four splits, every headline benchmark (mean absolute error, points; auto empty when unpredictable)")
     print(table.round(2).to_string(index=False))

@@ -11,7 +11,14 @@ runs). The equations, with :math:`Q = (\\mathrm{acc} - c) / (1 - c)`:
 * ``bnsl``, Eq. 1: :math:`-\\log Q = a + b C^{-c_0} (1 + (C/d_1)^{1/f_1})^{-c_1 f_1}`
   (:mod:`scalelib.bnsl`);
 * ``ratio``, Eq. 4: :math:`-\\log Q = A N^{-\\alpha} + B D^{-\\beta}` across ratios
-  (:mod:`scalelib.ratio_law`).
+  (:mod:`scalelib.ratio_law`);
+* ``two-stage``, where the rows carry each run's validation loss (column
+  :data:`LOSS_COLUMN`, the loss on the mixture's own validation set): the loss law
+  :math:`L = E + A C^{-\\alpha}`, then the logistic map with its floor at chance,
+  :math:`\\mathrm{acc} = c + (u - c) / (1 + e^{k (L - L_0)})`
+  (:mod:`scalelib.two_stage`, :func:`scalelib.loss_to_accuracy.fit_logistic_map`). The
+  held-out runs' losses are never read: their accuracy is forecast from compute
+  through both stages.
 """
 
 from __future__ import annotations
@@ -25,11 +32,17 @@ import pandas as pd
 from scalelib.backtest import Fitter, Predictor
 from scalelib.bnsl import bnsl_forecaster
 from scalelib.direct_law import direct_law_forecaster
+from scalelib.loss_to_accuracy import fit_logistic_map
 from scalelib.ratio_law import MIN_RATIO_SPAN, ratio_law_forecaster
 from scalelib.saturating_law import saturating_forecaster
+from scalelib.two_stage import two_stage_forecaster
 from scalelib.validation import ScalingDataError
 
-__all__ = ["Candidate", "CANDIDATES", "DEFAULT_CANDIDATES"]
+__all__ = ["CANDIDATES", "DEFAULT_CANDIDATES", "LOSS_COLUMN", "Candidate"]
+
+LOSS_COLUMN = "own_loss"
+"""Column of a run's validation loss used by the two-stage candidate (as
+:func:`scalelib.two_stage.merge_losses` names the loss on the mixture's own set)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,8 @@ class Candidate:
         Builds the law's :data:`~scalelib.backtest.Fitter` (given the compute column).
     across_ratios
         True for Eq. 4, fitted on every ratio's rows; False for laws of one ratio.
+    needs_columns
+        Columns the rows must have, else the candidate is not used (a validation loss).
     """
 
     name: str
@@ -53,6 +68,7 @@ class Candidate:
     min_runs: int
     make_fitter: Callable[[str], Fitter]
     across_ratios: bool = False
+    needs_columns: tuple[str, ...] = ()
 
     def fit(self, rows: pd.DataFrame, target: pd.Series, compute_column: str) -> Predictor:
         """Fit on ``rows`` (the target-ratio ones, unless :attr:`across_ratios`); refuses too few runs.
@@ -62,6 +78,9 @@ class Candidate:
         ScalingDataError
             Too few rows for the law, Eq. 4 without N, D or a second ratio, or the law's own refusal.
         """
+        missing = [name for name in self.needs_columns if name not in rows.columns]
+        if missing:
+            raise ScalingDataError(f"{self.name} needs the column(s) {missing}.")
         if self.across_ratios:
             if not {"params", "tokens"} <= set(rows.columns):
                 raise ScalingDataError("Eq. 4 needs each run's params and tokens.")
@@ -88,9 +107,16 @@ CANDIDATES: dict[str, Candidate] = {
                   lambda column: bnsl_forecaster(compute_column=column)),
         Candidate("ratio", "-log Q = A N^-alpha + B D^-beta across ratios (Eq. 4)", 5,
                   lambda column: ratio_law_forecaster(), across_ratios=True),
+        Candidate("two-stage", "L = E + A C^-alpha, acc = c + (u - c) / (1 + exp(k (L - L0)))", 5,
+                  lambda column: two_stage_forecaster(fit_logistic_map, loss_columns=[LOSS_COLUMN]),
+                  needs_columns=(LOSS_COLUMN,)),
     ]
 }
 """Every candidate by name."""
 
-DEFAULT_CANDIDATES: tuple[Candidate, ...] = tuple(CANDIDATES[name] for name in ("direct", "saturating", "ratio"))
-"""The candidates used unless told otherwise."""
+DEFAULT_CANDIDATES: tuple[Candidate, ...] = tuple(
+    CANDIDATES[name] for name in ("direct", "saturating", "ratio", "two-stage")
+)
+"""The candidates used unless told otherwise: all but BNSL, whose six-parameter fit takes
+about a second and whose worst forecasts are the worst of all laws (chapter 2); a
+candidate whose inputs the rows lack (other ratios, a validation loss) is skipped."""

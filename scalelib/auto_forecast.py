@@ -18,6 +18,9 @@ target ratio in four steps, none of which sees a run beyond the training runs:
    * Eq. 4 across ratios, where training runs at other ratios exist:
      :math:`-\\log Q = A N^{-\\alpha} + B D^{-\\beta}`, fitted on every ratio at once
      and evaluated along the target ratio (its runs' N and D);
+   * two-stage, where the rows carry a validation loss: the loss law
+     :math:`L = E + A C^{-\\alpha}`, then a logistic map from loss to accuracy with its
+     floor at chance (held-out losses are never read);
 
    each with :math:`Q = (\\mathrm{acc} - \\mathrm{chance}) / (1 - \\mathrm{chance})`.
 3. **Nested backtests inside the training runs** (:func:`inner_backtests`): for each

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from scalelib.auto_backtest import auto_backtest
+from scalelib.auto_candidates import LOSS_COLUMN
 from scalelib.auto_forecast import LEVEL, fit_auto_forecast
 from scalelib.compute_optimal import allocation_at_ratio
 from scalelib.validation import ScalingDataError
@@ -88,6 +89,7 @@ def forecast_runs_auto(
     cut: float | None = None,
     level: float = LEVEL,
     group_by: Sequence[str] = (),
+    loss_column: str | None = None,
 ) -> AutoRunsForecast:
     """Backtest and forecast every group of runs with :func:`~scalelib.auto_forecast.fit_auto_forecast`.
 
@@ -104,6 +106,9 @@ def forecast_runs_auto(
         Nominal coverage of the intervals.
     group_by
         Further columns that split the groups.
+    loss_column
+        A validation-loss column: opens the two-stage candidate
+        (:data:`scalelib.auto_candidates.LOSS_COLUMN`).
 
     Returns
     -------
@@ -117,6 +122,11 @@ def forecast_runs_auto(
     missing = [name for name in group_by if name not in frame.columns]
     if missing:
         raise ScalingDataError(f"--group {missing}: no such column; the file has {list(frame.columns)}.")
+    if loss_column is not None:
+        if loss_column not in frame.columns:
+            raise ScalingDataError(f"--loss-column {loss_column!r}: no such column; the file has "
+                                   f"{list(frame.columns)}.")
+        frame = frame.assign(**{LOSS_COLUMN: frame[loss_column].astype(float)})
     frame = frame.reset_index(drop=True)
     keys = [name for name in dict.fromkeys([*AUTO_FAMILY_COLUMNS, *group_by]) if name in frame.columns]
     forecasts, backtests, summaries = [], [], []

@@ -9,7 +9,7 @@ prediction interval::
     python -m scalelib data/example_runs_multi.csv --law ratio --target-flops 1e23 --output forecasts.json
 
 Input: a CSV file with a header row and one row per (run, benchmark). Columns
-(names exact, any order; other columns are ignored unless named by an option):
+(names exact, any order; other columns are ignored unless named by an option)::
 
   benchmark      yes     benchmark name; common aliases are understood (lambada, arc_e, obqa, ...)
   accuracy       yes     score of the run, a fraction in [0, 1] (may be called 'value')
@@ -31,6 +31,11 @@ the others are forecast. Exit codes: **0** at least one group was forecast (refu
 groups are listed with their reasons); **1** the file was read but no group could be
 forecast (every reason printed); **2** the file or the arguments are unusable (a
 one-line ``error:`` on stderr, nothing else).
+
+``--law auto`` forecasts with :mod:`scalelib.auto_forecast` (the laws weighted by
+backtests inside the runs, a verdict ``forecast`` or ``unpredictable`` per group, with
+its reason); ``--backtest-output PATH.csv`` writes one row per held-out (run,
+benchmark) with the columns of :data:`scalelib.auto_runs.BACKTEST_COLUMNS`, for any law.
 """
 
 from __future__ import annotations
@@ -51,8 +56,8 @@ from scalelib.your_runs import LAWS, RunsForecast, fill_known_levels, forecast_r
 
 __all__ = ["RunsFileError", "CommandLineError", "INPUT_FORMAT", "read_runs", "write_forecasts", "main"]
 
-INPUT_FORMAT = __doc__.split("Input: ", 1)[1].split("\n\nFilters", 1)[0]
-"""The input format, as ``--help`` prints it."""
+INPUT_FORMAT = __doc__.split("Input: ", 1)[1].split("\n\nFilters", 1)[0].replace("::\n", ":\n", 1)
+"""The input format, as ``--help`` prints it (the docstring's literal-block marker ``::`` made ``:``)."""
 
 ACCURACY_NAMES = ("accuracy", "value")
 """The score column may be called either (the file's name, the library's name)."""
@@ -389,7 +394,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("runs", type=Path, help="CSV file of runs, one row per (run, benchmark)")
     parser.add_argument("--law", default="direct", choices=[*LAWS, "auto"],
                         help="law to fit: " + "; ".join(f"{name}: {text}" for name, text in LAWS.items())
-                        + "; auto: Eq. 2, Eq. 6 and Eq. 4 across ratios weighted by backtests inside the runs, "
+                        + "; auto: Eq. 2, Eq. 6, Eq. 4 across ratios and two-stage (with --loss-column) weighted by "
+                        "backtests inside the runs, "
                         "with a verdict forecast/unpredictable (scalelib.auto_forecast) (default: %(default)s)")
     parser.add_argument("--target-flops", type=_positive_float, nargs="+", metavar="FLOPS",
                         help="compute of the forecasts (default: 10 x each group's largest run)")
@@ -477,8 +483,9 @@ def write_backtest(rows: pd.DataFrame, path: Path) -> None:
 def _run_auto(args: argparse.Namespace, frame: pd.DataFrame) -> AutoRunsForecast:
     """``--law auto``: the evidence-weighted forecaster, its backtest and its verdicts, printed."""
     result = forecast_runs_auto(frame, target_flops=args.target_flops, cut=args.cut, level=args.level,
-                                group_by=args.group)
-    print(f"Law: auto (scalelib.auto_forecast): Eq. 2, Eq. 6 and Eq. 4 weighted by backtests inside the runs; "
+                                group_by=args.group, loss_column=args.loss_column)
+    print(f"Law: auto (scalelib.auto_forecast): Eq. 2, Eq. 6, Eq. 4 (and two-stage with a "
+          f"loss column) weighted by backtests inside the runs; "
           f"{args.level:.0%} intervals from their errors; runs within 2 binomial standard errors of chance not fitted.")
     if len(result.summary):
         _print_table("Backtest: fitted at or below the cut, scored on every run above it (points)",
@@ -497,8 +504,8 @@ def run(args: argparse.Namespace) -> int:
             raise CommandLineError(f"Cannot save the {option} to {path}: folder {path.parent} does not exist.")
     if args.backtest_output and args.backtest_output.suffix.lower() != ".csv":
         raise CommandLineError(f"--backtest-output {args.backtest_output}: give a .csv file name.")
-    if args.law == "auto" and (args.figure or args.aggregate or args.loss_column or args.interval):
-        raise CommandLineError("--law auto takes none of --figure, --aggregate, --loss-column, --interval.")
+    if args.law == "auto" and (args.figure or args.aggregate or args.interval):
+        raise CommandLineError("--law auto takes none of --figure, --aggregate, --interval.")
     keep = [*args.group, *([args.loss_column] if args.loss_column else [])]
     frame = read_runs(args.runs, benchmarks=args.benchmark, where=dict(args.where or []), metric=args.metric,
                       keep_columns=keep)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from scalelib import data
+from scalelib.auto_candidates import LOSS_COLUMN
 from scalelib.auto_backtest import above_chance_only, auto_backtest, compare_with_single_laws
 from scalelib.auto_forecast import (
     MIN_CLEAR_RUNS,
@@ -19,6 +20,7 @@ from scalelib.auto_forecast import (
 from scalelib.backtest import backtest
 from scalelib.baselines import last_score_forecaster, line_forecaster
 from scalelib.direct_law import direct_law_forecaster
+from scalelib.two_stage import merge_losses
 from scalelib.validation import ScalingDataError
 
 N_ITEMS = 10_000
@@ -92,14 +94,16 @@ def test_near_chance_rows_by_binomial_noise():
 @pytest.fixture(scope="module")
 def dclm_rows() -> pd.DataFrame:
     rows = data.accuracy_frame("dclm", tpr=None, benchmarks=["hellaswag", "mmlu", "winogrande"])
-    return rows.reset_index(drop=True)
+    return merge_losses(rows, data.load_runs("dclm")).reset_index(drop=True)
 
 
 def test_held_out_runs_never_influence_forecast_weights_or_verdict(dclm_rows):
     before = auto_backtest(dclm_rows, compute_cut=1e21)
     perturbed = dclm_rows.copy()
     above = perturbed["flops"] > 1e21
-    perturbed.loc[above, "value"] = np.random.default_rng(1).uniform(0.0, 0.99, int(above.sum()))
+    rng = np.random.default_rng(1)
+    perturbed.loc[above, "value"] = rng.uniform(0.0, 0.99, int(above.sum()))
+    perturbed.loc[above, LOSS_COLUMN] = rng.uniform(2.0, 4.0, int(above.sum()))  # two-stage reads no held-out loss
     after = auto_backtest(perturbed, compute_cut=1e21)
     unchanged = ["benchmark", "run", "predicted", "lower", "upper", "combined", "verdict", "reason", "weights",
                  "distance_decades", "position"]
@@ -121,7 +125,8 @@ def test_inner_backtests_fit_below_each_inner_cut_only(dclm_rows):
     rows = dclm_rows[(dclm_rows["benchmark"] == "hellaswag") & (dclm_rows["flops"] <= 1e21)]
     inner = inner_backtests(rows, target_tpr=20)
     assert (inner["flops"] > inner["inner_cut"]).all()
-    assert set(inner["candidate"]) == {"direct", "saturating", "ratio"}
+    assert set(inner["candidate"]) == {"direct", "saturating", "ratio", "two-stage"}
+    assert inner.loc[inner["candidate"] == "two-stage", "predicted"].notna().all()
     fitted = fit_auto_forecast(rows, target_tpr=20)
     assert fitted.verdict == "forecast"
     assert sum(fitted.weights.values()) == pytest.approx(1.0)
