@@ -230,7 +230,7 @@ def bootstrap_optimal_ratio(
 
 
 def overtraining_price(fit: RatioLawFit, compute: float, tprs: Sequence[float]) -> pd.DataFrame:
-    """What training at each ratio costs, against the compute-optimal run of budget C.
+    r"""What training at each ratio costs, against the compute-optimal run of budget C.
 
     For each ratio, the training compute C' that matches the accuracy of the optimal
     allocation of C (:func:`compute_to_match_optimum`), the size of that model
