@@ -4,6 +4,10 @@ Fails if a figure image does not load, MathJax leaves raw TeX, the console shows
 error, or a page asks for anything outside the built book (readers without internet
 must get the same pages). Saves one full-page screenshot per page in _build/screenshots/.
 
+At the theme's default layout in a 1280-pixel-wide window it also fails if any code block,
+printed output or table is wider than the text column (a reader would need a scroll bar),
+if a figure has no caption, or if a ``{glue:...}`` role was left unrendered in the prose.
+
 Also fails if any link (``a[href]``) on any built page leads to a host the book does not
 control, so no button or link sends a reader to a 404 (e.g. a repository that does not
 exist). Allowed: links within the served book (relative links and ``#`` anchors resolve to
@@ -82,6 +86,27 @@ def browser():
 _BROKEN_IMAGES = "els => els.filter(e => !e.complete || e.naturalWidth === 0).map(e => e.getAttribute('src'))"
 _UNRENDERED_MATH = """() => Array.from(document.querySelectorAll('.math'))
     .filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))"""
+# Code blocks and outputs scroll inside their own box; tables spill past the article.
+_OVERFLOWING = """() => {
+    const column = document.querySelector('main article').getBoundingClientRect().right;
+    return Array.from(document.querySelectorAll('main pre, main table'))
+        .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > column + 1)
+        .map(e => e.tagName.toLowerCase() + ': ' + e.textContent.replace(/\\s+/g, ' ').trim().slice(0, 70));
+}"""
+_UNCAPTIONED = """els => els.filter(e => !(e.closest('figure') && e.closest('figure').querySelector('figcaption')))
+    .map(e => e.getAttribute('src'))"""
+# Text of the prose only: a glue role quoted in code or in a docstring's literal is not a leftover.
+_RAW_GLUE = """() => {
+    const walker = document.createTreeWalker(document.querySelector('main article'), NodeFilter.SHOW_TEXT);
+    const left = [];
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        if (node.textContent.includes('{glue') && !node.parentElement.closest('pre, code')) {
+            left.push(node.textContent.trim().slice(0, 70));
+        }
+    }
+    return left;
+}"""
 
 
 def test_every_page_renders_offline(book_url, browser, toc_pages):
@@ -106,12 +131,18 @@ def test_every_page_renders_offline(book_url, browser, toc_pages):
         broken = page.eval_on_selector_all("img", _BROKEN_IMAGES)
         raw_math = page.evaluate(_UNRENDERED_MATH)
         figures = page.eval_on_selector_all("main img", "els => els.length")
+        overflowing = page.evaluate(_OVERFLOWING)
+        uncaptioned = page.eval_on_selector_all("main article img", _UNCAPTIONED)
+        raw_glue = page.evaluate(_RAW_GLUE)
         page.screenshot(path=str(SCREENSHOTS / f"{Path(entry).name}.png"), full_page=True)
         page.close()
         problems += [f"{entry}: image did not load: {src}" for src in broken]
         problems += [f"{entry}: MathJax left raw TeX: {tex!r}" for tex in raw_math]
         problems += [f"{entry}: console error: {text}" for text in errors]
         problems += [f"{entry}: asked for a resource outside the book: {url}" for url in outside]
+        problems += [f"{entry}: wider than the text column at 1280 px: {text}" for text in overflowing]
+        problems += [f"{entry}: figure without a caption: {src}" for src in uncaptioned]
+        problems += [f"{entry}: glue role left in the prose: {text}" for text in raw_glue]
         if source.suffix == ".ipynb" and figures == 0:
             problems.append(f"{entry}: notebook page shows no figure")
     assert problems == [], "\n".join(problems)
