@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from scalelib.auto_forecast import LEVEL, NEAR_CHANCE_SE, fit_auto_forecast, target_rows_mask
@@ -23,7 +24,7 @@ from scalelib.bnsl import bnsl_forecaster
 from scalelib.direct_law import direct_law_forecaster
 from scalelib.normalise import drop_at_or_below_chance
 from scalelib.saturating_law import saturating_forecaster
-from scalelib.validation import check_numeric_columns, check_unique_index
+from scalelib.validation import ScalingDataError, check_numeric_columns, check_unique_index
 
 __all__ = ["PAPER_REFERENCE_MAE", "REFERENCE_BENCHMARKS", "SINGLE_LAWS", "above_chance_only", "auto_backtest",
            "compare_with_single_laws", "interval_summary", "large_misses", "split_summary",
@@ -65,11 +66,16 @@ def auto_backtest(
         held_out = held_out.sort_values(compute_column, kind="stable")
         if held_out.empty or training.empty:
             continue
-        fitted = fit_auto_forecast(training.copy(), target_tpr=target_tpr, candidates=candidates, level=level,
-                                   near_chance_se=near_chance_se,
-                                   compute_column=compute_column)
         report = held_out[[*group_columns, "run", compute_column]].copy()
         report["observed"] = held_out["value"].to_numpy(float)
+        try:
+            fitted = fit_auto_forecast(training.copy(), target_tpr=target_tpr, candidates=candidates, level=level,
+                                       near_chance_se=near_chance_se, compute_column=compute_column)
+        except ScalingDataError as error:  # e.g. no training run of the target ratio: refused, not dropped
+            reports.append(report.assign(predicted=np.nan, lower=np.nan, upper=np.nan, combined=np.nan,
+                                         verdict="unpredictable", reason=str(error), distance_decades=np.nan,
+                                         position="", weights=""))
+            continue
         report = report.join(fitted.predict(held_out.copy()))
         report["weights"] = ", ".join(f"{name} {weight:.2f}" for name, weight in fitted.weights.items())
         reports.append(report)

@@ -174,3 +174,12 @@ def test_bad_options_are_refused():
         fit_auto_forecast(rows, level=1.5)
     with pytest.raises(ScalingDataError, match="target tpr"):
         fit_auto_forecast(rows.assign(tpr=20.0), target_tpr=40)
+
+
+def test_a_benchmark_without_training_runs_of_the_target_ratio_is_refused_not_dropped():
+    runs = synthetic_runs(power_law).assign(tpr=20.0)
+    runs.loc[runs["flops"] <= 1e21, "tpr"] = 40.0  # below the cut, only another ratio
+    result = auto_backtest(runs, compute_cut=1e21, target_tpr=20)
+    assert len(result) == int((runs["flops"] > 1e21).sum())
+    assert (result["verdict"] == "unpredictable").all()
+    assert result["predicted"].isna().all() and "target tpr" in result["reason"].iloc[0]
