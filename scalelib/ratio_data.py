@@ -32,8 +32,8 @@ __all__ = [
     "WELL_DESCRIBED_RMSE_POINTS",
     "dclm_ratio_points",
     "fit_dclm_ratio_laws",
-    "rescale_estimated_params",
     "ratio_benchmarks",
+    "rescale_estimated_params",
     "well_described",
 ]
 
