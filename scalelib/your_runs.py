@@ -36,6 +36,8 @@ import pandas as pd
 from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
 from scalelib.backtest import forecast_rows
+from scalelib.auto_forecast import NEAR_CHANCE_SE as AUTO_NEAR_CHANCE_SE
+from scalelib.auto_forecast import near_chance_rows
 from scalelib.baselines import line_forecaster
 from scalelib.benchmark_info import BENCHMARKS, canonical_name, known_chance, known_n_items
 from scalelib.compute_optimal import allocation_at_ratio, optimal_ratio
@@ -90,8 +92,9 @@ TWO_STAGE_MAPS = {"two-stage-linear": fit_linear_map, "two-stage-logistic": fit_
 FAMILY_COLUMNS = ("mixture", "tpr", "metric")
 """Columns that name a family of runs: present in a frame, they split the fits."""
 
-NEAR_CHANCE_SE = 2.0
-"""Runs within this many binomial standard errors of chance are not fitted (see module docstring)."""
+NEAR_CHANCE_SE = AUTO_NEAR_CHANCE_SE
+"""Runs within this many binomial standard errors of chance are not fitted (see module docstring;
+the forecaster's :data:`scalelib.auto_forecast.NEAR_CHANCE_SE`)."""
 
 WIDE_INTERVAL_SHARE = 0.5
 """An interval wider than this share of the range above chance, ``1 - chance``, is remarked on."""
@@ -266,12 +269,10 @@ def near_chance(frame: pd.DataFrame, z: float = NEAR_CHANCE_SE) -> pd.Series:
 
     A row is near chance if ``p - chance <= z sqrt(p (1 - p) / n)``: within ``z``
     binomial standard errors of chance for a benchmark of ``n`` items; where
-    ``n_items`` is missing, if ``p <= chance``.
+    ``n_items`` is missing, if ``p <= chance``. The same rule as the evidence-weighted
+    forecaster's (:func:`scalelib.auto_forecast.near_chance_rows`).
     """
-    value, chance = frame["value"].astype(float), frame["chance"].astype(float)
-    n_items = frame["n_items"].astype(float) if "n_items" in frame.columns else pd.Series(np.nan, index=frame.index)
-    noise = np.sqrt(value * (1.0 - value) / n_items).fillna(0.0)
-    return value - chance <= z * noise
+    return near_chance_rows(frame, z)
 
 
 def aggregate_mean(frame: pd.DataFrame, tasks: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
