@@ -36,6 +36,7 @@ __all__ = [
     "plot_forecasts",
     "draw_forecast",
     "plot_raw_and_transformed",
+    "plot_variance_terms",
     "glue_figure",
 ]
 
@@ -207,6 +208,30 @@ def plot_raw_and_transformed(frame: pd.DataFrame, *, title: str) -> Figure:
                        title="Chance-normalised, log(-log Q)")
     transformed_ax.legend()
     figure.suptitle(title)
+    return figure
+
+
+def plot_variance_terms(terms: pd.DataFrame, *, fitted_compute: float, title: str) -> Figure:
+    """The three variance terms of a prediction interval against compute, on a log scale.
+
+    ``terms`` is :func:`scalelib.intervals.direct_law_variance_terms` output (columns
+    ``flops``, ``curve``, ``scatter``, ``drift``); ``fitted_compute`` marks the largest
+    fitted run, beyond which the drift term starts.
+    """
+    figure, ax = plt.subplots(figsize=(6.4, 3.8))
+    labels = {
+        "curve": "curve: uncertainty of the fitted line",
+        "scatter": "scatter: run-to-run noise, s²",
+        "drift": "drift: τ² d², beyond the fitted runs",
+    }
+    for column, (label, style) in zip(labels, zip(labels.values(), ["-", "--", ":"])):
+        positive = terms[terms[column] > 0]
+        ax.plot(positive["flops"], positive[column], style, lw=2, label=label)
+    ax.axvline(fitted_compute, color="0.5", lw=1)
+    ax.annotate("largest fitted run", (fitted_compute, 0.98), xycoords=("data", "axes fraction"),
+                ha="right", va="top", fontsize=8, color="0.4", rotation=90)
+    ax.set(xscale="log", yscale="log", xlabel=COMPUTE_LABEL, ylabel="variance of log(-log Q)", title=title)
+    ax.legend(loc="upper left")
     return figure
 
 

@@ -151,7 +151,9 @@ __all__ = [
     "resample_runs",
     "direct_law_bootstrap",
     "bootstrap_predictions",
+    "inner_backtest_errors",
     "estimate_drift_rate",
+    "direct_law_variance_terms",
     "law_interval_fitter",
     "bootstrap_interval_fitter",
     "forecast_interval",
@@ -478,20 +480,14 @@ def direct_law_interval(
     """
     level = _check_level(level)
     _check_option("band", band, ("prediction", "confidence"))
-    fit = fit_direct_law(compute, accuracy, chance=chance, labels=labels)
-    _check_interval_runs(compute, MIN_INTERVAL_RUNS)
-    log_compute = np.log(np.asarray(compute, dtype=float).ravel())
-    residuals = transformed(accuracy, chance).ravel() - (np.log(fit.A) - fit.alpha * log_compute)
-    residual_variance = np.sum(residuals**2) / (fit.n_points - 2)
-    at_compute = np.atleast_1d(check_compute(at_compute, name="at_compute"))
-    gradient = np.column_stack([np.ones_like(at_compute), -np.log(at_compute)])
-    variance = np.einsum("ij,jk,ik->i", gradient, fit.covariance, gradient)
+    fit, residuals, terms = _direct_law_terms(compute, accuracy, chance, at_compute, drift_rate, labels)
+    at_compute = terms["flops"].to_numpy()
+    variance = terms["curve"].to_numpy()
     if band == "prediction":
-        variance = variance + residual_variance
-    drift = drift_rate * extrapolation_distance(at_compute, compute)
+        variance = variance + terms["scatter"].to_numpy()
     half_width = np.sqrt(
         _t_quantile(level, fit.n_points - 2) ** 2 * variance
-        + _t_quantile(level, DRIFT_DEGREES_OF_FREEDOM) ** 2 * drift**2
+        + _t_quantile(level, DRIFT_DEGREES_OF_FREEDOM) ** 2 * terms["drift"].to_numpy()
     )
     centre = np.log(fit.A) - fit.alpha * np.log(at_compute)
     calibrated = ", calibrated" if drift_rate > 0 else ""
@@ -502,6 +498,73 @@ def direct_law_interval(
     if band == "prediction" and _lies_on_the_law(residuals):
         return _with_evaluation_noise_floor(interval, n_items, chance)
     return interval
+
+
+def _direct_law_terms(
+    compute: ArrayLike, accuracy: ArrayLike, chance: float, at_compute: ArrayLike, drift_rate: float,
+    labels: Sequence[str] | None,
+) -> tuple[Any, np.ndarray, pd.DataFrame]:
+    """Eq. 2's closed-form fit, its residuals in y, and the variance terms at ``at_compute``."""
+    fit = fit_direct_law(compute, accuracy, chance=chance, labels=labels)
+    _check_interval_runs(compute, MIN_INTERVAL_RUNS)
+    log_compute = np.log(np.asarray(compute, dtype=float).ravel())
+    residuals = transformed(accuracy, chance).ravel() - (np.log(fit.A) - fit.alpha * log_compute)
+    at_compute = np.atleast_1d(check_compute(at_compute, name="at_compute"))
+    gradient = np.column_stack([np.ones_like(at_compute), -np.log(at_compute)])
+    distance = extrapolation_distance(at_compute, compute)
+    terms = pd.DataFrame({
+        "flops": at_compute,
+        "curve": np.einsum("ij,jk,ik->i", gradient, fit.covariance, gradient),
+        "scatter": np.sum(residuals**2) / (fit.n_points - 2),
+        "drift": (drift_rate * distance) ** 2,
+        "efolds_beyond": distance,
+    })
+    return fit, residuals, terms
+
+
+def direct_law_variance_terms(
+    compute: ArrayLike,
+    accuracy: ArrayLike,
+    *,
+    chance: float,
+    at_compute: ArrayLike,
+    drift_rate: float = 0.0,
+    labels: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The three variance terms of the direct law's prediction interval, on the scale y = log(-log Q).
+
+    At compute :math:`C_0` the interval of :func:`direct_law_interval` adds
+
+    .. math::
+
+        \\sigma^2(C_0) = \\underbrace{g_0^\\top \\Sigma\\, g_0}_{\\text{curve}}
+        + \\underbrace{s^2}_{\\text{scatter}} + \\underbrace{\\tau^2 d_0^2}_{\\text{drift}},
+
+    each with its own quantile (Student t with :math:`n - 2` degrees of freedom for the
+    first two, :data:`DRIFT_DEGREES_OF_FREEDOM` for the drift). This returns the terms
+    themselves, to show which one dominates where.
+
+    Parameters
+    ----------
+    compute, accuracy, chance, labels
+        The runs, as for :func:`scalelib.direct_law.fit_direct_law`.
+    at_compute
+        Compute (FLOPs) at which to evaluate the terms.
+    drift_rate
+        :math:`\\tau` (e.g. from :func:`estimate_drift_rate`); 0 gives the textbook terms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``at_compute``: ``flops``, ``curve``, ``scatter``, ``drift`` (variances
+        in :math:`y`) and ``efolds_beyond`` (:math:`d_0`).
+
+    Raises
+    ------
+    ScalingDataError
+        As :func:`direct_law_interval`.
+    """
+    return _direct_law_terms(compute, accuracy, chance, at_compute, drift_rate, labels)[2]
 
 
 def pass_at_k_law_interval(
@@ -686,6 +749,51 @@ def bootstrap_predictions(
 # --------------------------------------------------------------------------- calibration
 
 
+def inner_backtest_errors(
+    training_rows: pd.DataFrame,
+    fit: Fitter,
+    *,
+    compute_column: str = "flops",
+    fractions: Sequence[float] = ROLLING_ORIGIN_FRACTIONS,
+) -> pd.DataFrame:
+    """The rolling-origin backtests inside the training runs that calibrate the drift rate.
+
+    For each fraction ``f`` of ``fractions``, the law is fitted to the training runs
+    below the inner cut :math:`\\log C_{\\max} - f (\\log C_{\\max} - \\log C_{\\min})`
+    and forecasts the training runs above it (:func:`scalelib.backtest.backtest`). No
+    held-out run is involved: these are the inner backtests of
+    :func:`estimate_drift_rate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per inner held-out run and fraction: ``fraction``, ``inner_cut`` (FLOPs),
+        ``run``, the compute column, ``error_y`` (forecast minus observed, in
+        :math:`y = \\log(-\\log Q)`) and ``efolds_beyond`` (:math:`d`, e-folds of compute
+        beyond the inner fit's largest run). Inner cuts the law cannot fit contribute no
+        rows.
+    """
+    log_compute = np.log(training_rows[compute_column].to_numpy(dtype=float))
+    span = log_compute.max() - log_compute.min()
+    chance = single_chance_level(training_rows)
+    parts = []
+    for fraction in fractions:
+        cut = float(np.exp(log_compute.max() - fraction * span))
+        inner = backtest(training_rows, fit, compute_cut=cut, compute_column=compute_column)
+        fitted = inner[inner["status"] == "ok"]
+        if fitted.empty:
+            continue
+        inner_fitted = training_rows.loc[training_rows[compute_column] <= cut, compute_column]
+        parts.append(pd.DataFrame({
+            "fraction": fraction, "inner_cut": cut, "run": fitted["run"].to_numpy(),
+            compute_column: fitted[compute_column].to_numpy(dtype=float),
+            "error_y": transformed(fitted["predicted"], chance) - transformed(fitted["observed"], chance),
+            "efolds_beyond": extrapolation_distance(fitted[compute_column], inner_fitted),
+        }))
+    columns = ["fraction", "inner_cut", "run", compute_column, "error_y", "efolds_beyond"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
 def estimate_drift_rate(
     training_rows: pd.DataFrame,
     fit: Fitter,
@@ -729,27 +837,15 @@ def estimate_drift_rate(
     ScalingDataError
         If no inner cut leaves a fit the law accepts (too few runs to calibrate).
     """
-    log_compute = np.log(training_rows[compute_column].to_numpy(dtype=float))
-    span = log_compute.max() - log_compute.min()
-    chance = single_chance_level(training_rows)
-    excess, squared_distance = 0.0, 0.0
-    for fraction in fractions:
-        cut = float(np.exp(log_compute.max() - fraction * span))
-        inner = backtest(training_rows, fit, compute_cut=cut, compute_column=compute_column)
-        fitted = inner[inner["status"] == "ok"]
-        if fitted.empty:
-            continue
-        errors = transformed(fitted["predicted"], chance) - transformed(fitted["observed"], chance)
-        inner_fitted = training_rows.loc[training_rows[compute_column] <= cut, compute_column]
-        distance = extrapolation_distance(fitted[compute_column], inner_fitted)
-        excess += float(np.sum(np.maximum(0.0, errors**2 - noise_variance)))
-        squared_distance += float(np.sum(distance**2))
+    errors = inner_backtest_errors(training_rows, fit, compute_column=compute_column, fractions=fractions)
+    squared_distance = float(np.sum(errors["efolds_beyond"].to_numpy(dtype=float) ** 2))
     if squared_distance == 0.0:
         raise ScalingDataError(
             f"Too few runs to calibrate the interval: no inner backtest on the {len(training_rows)} "
             f"training runs could be fitted (inner cuts hold out the top {min(fractions):.0%} to "
             f"{max(fractions):.0%} of the log-compute range)."
         )
+    excess = float(np.sum(np.maximum(0.0, errors["error_y"].to_numpy(dtype=float) ** 2 - noise_variance)))
     return float(np.sqrt(excess / squared_distance))
 
 

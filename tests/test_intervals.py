@@ -8,6 +8,7 @@ from scipy import stats
 from scalelib.direct_law import direct_law_forecaster, direct_law_neg_log_q
 from scalelib.intervals import (
     DRIFT_DEGREES_OF_FREEDOM,
+    ROLLING_ORIGIN_FRACTIONS,
     PredictionInterval,
     backtest_intervals,
     backtest_split_intervals,
@@ -15,7 +16,9 @@ from scalelib.intervals import (
     bootstrap_predictions,
     direct_law_bootstrap,
     direct_law_interval,
+    direct_law_variance_terms,
     estimate_drift_rate,
+    inner_backtest_errors,
     forecast_interval,
     interval_forecasts,
     law_interval_fitter,
@@ -386,3 +389,38 @@ def test_interval_backtest_never_shows_held_out_runs_to_the_fitter():
 def test_bad_inputs_raise_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ------------------------------------------------------------- the drift term, term by term
+
+
+def test_inner_backtest_errors_are_the_drift_rate_s_evidence():
+    """Synthetic bent law: each inner backtest forecasts only runs above its inner cut, and
+    the drift rate is the method-of-moments fit of those errors."""
+    rows = synthetic_frame(curvature=0.004)
+    errors = inner_backtest_errors(rows, direct_law_forecaster())
+    assert not errors.empty and set(errors["fraction"]) <= set(ROLLING_ORIGIN_FRACTIONS)
+    assert (errors["flops"] > errors["inner_cut"]).all() and (errors["efolds_beyond"] > 0).all()
+    noise = 0.03**2
+    expected = np.sqrt(np.maximum(0.0, errors["error_y"] ** 2 - noise).sum() / (errors["efolds_beyond"] ** 2).sum())
+    assert estimate_drift_rate(rows, direct_law_forecaster(), noise_variance=noise) == pytest.approx(expected)
+    assert expected > 0.01  # the bend shows up as drift
+
+
+def test_variance_terms_rebuild_the_analytic_interval():
+    """The three terms, each with its quantile, give the interval's half-width in y."""
+    rows = synthetic_frame()
+    at = np.array([1e19, 1e21, 1e22, 1e23])
+    terms = direct_law_variance_terms(rows["flops"], rows["value"], chance=CHANCE, at_compute=at, drift_rate=0.05)
+    interval = direct_law_interval(rows["flops"], rows["value"], chance=CHANCE, at_compute=at, drift_rate=0.05)
+    n = len(rows)
+    half_width = np.sqrt(
+        stats.t.ppf(0.95, n - 2) ** 2 * (terms["curve"] + terms["scatter"])
+        + stats.t.ppf(0.95, DRIFT_DEGREES_OF_FREEDOM) ** 2 * terms["drift"]
+    )
+    # accuracy falls as y rises: the lower accuracy bound is the upper y bound
+    assert transformed(interval.lower, CHANCE) - transformed(interval.upper, CHANCE) == pytest.approx(2 * half_width)
+    assert terms["drift"].iloc[0] == 0.0 and terms["drift"].iloc[1] == 0.0  # inside the fitted range
+    assert terms["drift"].iloc[3] == pytest.approx(0.05**2 * np.log(1e23 / COMPUTE.max()) ** 2)
+    assert (terms["scatter"] == terms["scatter"].iloc[0]).all()
+    assert terms["curve"].iloc[3] > terms["curve"].iloc[2] > terms["curve"].iloc[1]
