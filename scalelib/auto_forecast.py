@@ -24,10 +24,13 @@ target ratio in four steps, none of which sees a run beyond the training runs:
 
    each with :math:`Q = (\\mathrm{acc} - \\mathrm{chance}) / (1 - \\mathrm{chance})`.
 3. **Nested backtests inside the training runs** (:func:`inner_backtests`): for each
-   fraction ``f`` of :data:`INNER_FRACTIONS`, every candidate is refitted on the
+   fraction ``f`` of :func:`inner_fractions`, every candidate is refitted on the
    training runs below the inner cut :math:`\\log C_{\\max} - f\\,(\\log C_{\\max} -
-   \\log C_{\\min})` and scored on every target-ratio training run above it. A candidate
-   that cannot be fitted at every inner cut where any candidate can is not used. The others are combined with
+   \\log C_{\\min})` and scored on every target-ratio training run above it. The
+   fractions are chosen so that the inner forecasts reach as far, relative to what
+   their fits saw, as a forecast :data:`REACH_DECADES` beyond the training runs. A
+   candidate that cannot be fitted at every inner cut where any candidate can is not
+   used. The others are combined with
    weights inversely proportional to their mean squared inner error,
    :math:`w_k \\propto 1 / \\overline{e_k^2}` (the combination of Bates and Granger,
    1969, for forecasts with independent errors).
@@ -70,18 +73,22 @@ from scalelib.backtest import evaluation_noise_points, single_chance_level
 from scalelib.validation import ScalingDataError, check_compute, check_numeric_columns, check_unique_index
 
 __all__ = [
-    "LEVEL", "INNER_FRACTIONS", "NEAR_CHANCE_SE", "MIN_CLEAR_RUNS", "MIN_RISE_SE", "ACTIONABLE_HALF_WIDTH", "NORMAL_90",
-    "AutoForecast", "near_chance_rows", "target_rows_mask", "inner_backtests", "verdict",
-    "fit_auto_forecast",
+    "LEVEL", "REACH_DECADES", "INNER_REACH_SHARES", "NEAR_CHANCE_SE", "MIN_CLEAR_RUNS", "MIN_RISE_SE",
+    "ACTIONABLE_HALF_WIDTH", "NORMAL_90", "AutoForecast", "inner_fractions", "near_chance_rows",
+    "target_rows_mask", "inner_backtests", "verdict", "fit_auto_forecast",
 ]
 
 LEVEL = 0.9
 """Nominal coverage of the intervals."""
 
-INNER_FRACTIONS = (0.2, 0.3, 0.4, 0.5)
-"""Inner cuts hold out the top 20%, 30%, 40% and 50% of the training runs' log-compute
-range: on three decades of training runs, extrapolations of 0.6 to 1.5 decades, the
-reach a forecast is asked for. Beyond half the range the inner fits see too little."""
+REACH_DECADES = 1.0
+"""The reach the inner backtests are made for: one decade of compute beyond the largest
+training run, the usual step from the largest trial run to the planned one."""
+
+INNER_REACH_SHARES = (0.25, 0.5, 0.75, 1.0)
+"""The inner backtests' reaches as shares of the reach of a forecast :data:`REACH_DECADES`
+beyond the training runs (reach = decades beyond the fit / decades the fit spans): four
+inner cuts, evenly spread up to the same reach (:func:`inner_fractions`)."""
 
 NEAR_CHANCE_SE = 2.0
 """Runs within this many binomial standard errors of chance are not fitted: two
@@ -105,6 +112,19 @@ tell 50% from 70% supports no decision about a training run."""
 NORMAL_90 = float(ndtri(0.95))
 """The normal quantile of a central 90% interval (1.645): the inner backtests' root-mean-square
 error times this is the half-width their errors imply at the reach they were measured at."""
+
+
+def inner_fractions(span_decades: float) -> tuple[float, ...]:
+    """Shares of the training runs' log-compute range held out by the inner cuts.
+
+    A forecast :data:`REACH_DECADES` beyond ``span_decades`` of training runs has reach
+    ``R = REACH_DECADES / span_decades``. Holding out the top share ``f`` of the range
+    leaves a fit over ``(1 - f)`` of it and asks it ``f`` of it ahead: reach
+    ``r = f / (1 - f)``, so ``f = r / (1 + r)`` for each ``r`` of
+    :data:`INNER_REACH_SHARES` times ``R``. On three decades: 8%, 14%, 20% and 25%.
+    """
+    reach = REACH_DECADES / span_decades
+    return tuple(float(share * reach / (1.0 + share * reach)) for share in INNER_REACH_SHARES)
 
 
 def near_chance_rows(rows: pd.DataFrame, z: float = NEAR_CHANCE_SE) -> pd.Series:
@@ -143,14 +163,15 @@ def inner_backtests(
     *,
     target_tpr: float | None = None,
     candidates: Sequence[Candidate] = DEFAULT_CANDIDATES,
-    fractions: Sequence[float] = INNER_FRACTIONS,
+    fractions: Sequence[float] | None = None,
     near_chance_se: float = NEAR_CHANCE_SE,
     compute_column: str = "flops",
 ) -> pd.DataFrame:
     """Every candidate refitted below each inner cut and scored on the target-ratio runs above it.
 
     Runs within ``near_chance_se`` binomial standard errors of chance are not fitted
-    (:func:`near_chance_rows`).
+    (:func:`near_chance_rows`). ``fractions`` (default :func:`inner_fractions` of the
+    target-ratio runs' span) are the shares of the log-compute range held out.
 
     Returns one row per (inner cut, candidate, scored run): ``fraction``, ``inner_cut``,
     ``candidate``, ``run``, the compute, ``observed``, ``predicted`` (NaN where the
@@ -162,6 +183,8 @@ def inner_backtests(
     clear = ~near_chance_rows(training_rows, near_chance_se)
     log_compute = np.log(training_rows.loc[target, compute_column].to_numpy(float))
     span = log_compute.max() - log_compute.min()
+    if fractions is None:
+        fractions = inner_fractions(span / np.log(10.0)) if span > 0 else ()
     parts = []
     for fraction in fractions:
         cut = float(np.exp(log_compute.max() - fraction * span))
@@ -172,7 +195,7 @@ def inner_backtests(
             continue
         fitted_target = fitted.loc[target[fitted.index], compute_column]
         largest = fitted_target.max() if len(fitted_target) else cut
-        span = np.log10(largest / fitted_target.min()) if len(fitted_target) > 1 else np.nan
+        fitted_span = np.log10(largest / fitted_target.min()) if len(fitted_target) > 1 else np.nan
         predictors = _fit_candidates(fitted, target[fitted.index], candidates, compute_column)
         for candidate in candidates:
             predict = predictors.get(candidate.name)
@@ -182,7 +205,7 @@ def inner_backtests(
                 compute_column: scored[compute_column].to_numpy(float), "observed": scored["value"].to_numpy(float),
                 "predicted": predicted,
                 "distance_decades": np.log10(scored[compute_column].to_numpy(float) / largest),
-                "span_decades": span,
+                "span_decades": fitted_span,
                 "noise_points": evaluation_noise_points(scored["value"], scored["n_items"])
                 if "n_items" in scored.columns else np.nan,
             }))

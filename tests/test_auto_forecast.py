@@ -12,7 +12,9 @@ from scalelib import data
 from scalelib.auto_candidates import LOSS_COLUMN
 from scalelib.auto_backtest import above_chance_only, auto_backtest, compare_with_single_laws
 from scalelib.auto_forecast import (
+    INNER_REACH_SHARES,
     MIN_CLEAR_RUNS,
+    inner_fractions,
     fit_auto_forecast,
     inner_backtests,
     near_chance_rows,
@@ -80,6 +82,13 @@ def test_flat_floor_with_a_few_lucky_runs_is_an_emergence_not_under_way():
     assert "emergence not yet under way" in fitted.reason  # ...but nothing rises
 
 
+def test_inner_fractions_reach_as_far_as_a_forecast_one_decade_ahead():
+    fractions = np.array(inner_fractions(3.0))  # three decades of training runs
+    assert fractions == pytest.approx([1 / 13, 1 / 7, 0.2, 0.25])
+    reach = fractions / (1 - fractions)  # decades ahead over decades fitted
+    assert reach[-1] == pytest.approx(1 / 3)  # one decade beyond three
+
+
 def test_near_chance_rows_by_binomial_noise():
     rows = pd.DataFrame({"value": [0.25, 0.255, 0.30, 0.0002, 0.02], "chance": [0.25, 0.25, 0.25, 0.0, 0.0],
                          "n_items": [1000, 1000, 1000, 5153, 5153]})
@@ -125,6 +134,10 @@ def test_inner_backtests_fit_below_each_inner_cut_only(dclm_rows):
     rows = dclm_rows[(dclm_rows["benchmark"] == "hellaswag") & (dclm_rows["flops"] <= 1e21)]
     inner = inner_backtests(rows, target_tpr=20)
     assert (inner["flops"] > inner["inner_cut"]).all()
+    cuts = inner.groupby("fraction")["inner_cut"].first()  # larger shares held out, lower cuts
+    assert cuts.is_monotonic_decreasing and len(cuts) == len(INNER_REACH_SHARES)
+    expected = np.exp(np.log(1e21) - np.array(inner_fractions(3.0)) * np.log(1e21 / rows["flops"].min()))
+    assert cuts.to_numpy() == pytest.approx(expected, rel=0.02)
     assert set(inner["candidate"]) == {"direct", "saturating", "ratio", "two-stage"}
     assert inner.loc[inner["candidate"] == "two-stage", "predicted"].notna().all()
     fitted = fit_auto_forecast(rows, target_tpr=20)
