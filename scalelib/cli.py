@@ -451,7 +451,7 @@ def _print_table(title: str, table: pd.DataFrame) -> None:
     print(table.to_string(index=False, formatters=formats, na_rep=""))
 
 
-def write_forecasts(result: RunsForecast, path: Path) -> None:
+def write_forecasts(result: RunsForecast | AutoRunsForecast, path: Path) -> None:
     """The forecast table as CSV or JSON (records), chosen by the file's extension.
 
     Raises
@@ -527,8 +527,8 @@ def run(args: argparse.Namespace) -> int:
     if args.law == "auto":
         auto = _run_auto(args, frame)
         if args.output:
-            auto.forecasts.drop(columns="panel").to_csv(args.output, index=False) if args.output.suffix.lower() \
-                == ".csv" else auto.forecasts.drop(columns="panel").to_json(args.output, orient="records", indent=1)
+            write_forecasts(auto, args.output)
+            print(f"\nForecasts saved to {args.output}")
         if args.backtest_output:
             write_backtest(auto.backtest, args.backtest_output)
             print(f"\nBacktest saved to {args.backtest_output}")
