@@ -8,7 +8,8 @@ changing a chapter; the page says on which machine and when it was measured.
 
 Usage::
 
-    python benchmarks/notebook_times.py
+    python benchmarks/notebook_times.py                         # every notebook
+    python benchmarks/notebook_times.py 02_direct_laws ...      # re-measure some, keep the rest
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -53,20 +55,24 @@ def execution_seconds(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Measure every notebook of ``_toc.yml``, or only those named (the others keep their row)."""
+    previous = pd.read_csv(OUTPUT).set_index("notebook") if only and OUTPUT.exists() else None
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    stamp = f"{datetime.date.today().isoformat()}, {machine}"
     rows = []
     for path in toc_notebooks():
+        if only and path.stem not in only and previous is not None and path.stem in previous.index:
+            rows.append({"notebook": path.stem, **previous.loc[path.stem].to_dict()})
+            continue
         seconds = execution_seconds(path)
-        rows.append({"notebook": path.stem, "seconds": round(seconds, 1)})
+        rows.append({"notebook": path.stem, "seconds": round(seconds, 1), "measured": stamp})
         print(f"{path.stem:<40} {seconds:7.1f} s", flush=True)
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows)[["notebook", "seconds", "measured"]]
     print(f"{'all notebooks':<40} {table['seconds'].sum():7.1f} s")
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    stamp = datetime.date.today().isoformat()
-    table["measured"] = f"{stamp}, {machine}"
     table.to_csv(OUTPUT, index=False)
     print(f"written to {OUTPUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -2,7 +2,9 @@
 
 Fails if a figure image does not load, MathJax leaves raw TeX, the console shows an
 error, or a page asks for anything outside the built book (readers without internet
-must get the same pages). Saves one full-page screenshot per page in _build/screenshots/.
+must get the same pages). Saves one full-page screenshot per page in _build/screenshots/
+(of the first screen only for a page taller than MAX_SCREENSHOT_HEIGHT, such as the
+library reference: such a screenshot takes half a minute and shows nothing one can read).
 
 At the theme's default layout in a 1280-pixel-wide window it also fails if any code block,
 printed output or table is wider than the text column (a reader would need a scroll bar),
@@ -35,6 +37,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+MAX_SCREENSHOT_HEIGHT = 40_000
+"""Pixels: the longest chapter is about 28,000 px tall at 1280 px; the reference page is 200,000."""
 
 # Hosts the book's links may point at besides the book itself: empty while the book has no
 # public repository. Whoever publishes it adds the repository's host (and mybinder.org,
@@ -134,7 +138,8 @@ def test_every_page_renders_offline(book_url, browser, toc_pages):
         overflowing = page.evaluate(_OVERFLOWING)
         uncaptioned = page.eval_on_selector_all("main article img", _UNCAPTIONED)
         raw_glue = page.evaluate(_RAW_GLUE)
-        page.screenshot(path=str(SCREENSHOTS / f"{Path(entry).name}.png"), full_page=True)
+        full_page = page.evaluate("() => document.body.scrollHeight") <= MAX_SCREENSHOT_HEIGHT
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(entry).name}.png"), full_page=full_page)
         page.close()
         problems += [f"{entry}: image did not load: {src}" for src in broken]
         problems += [f"{entry}: MathJax left raw TeX: {tex!r}" for tex in raw_math]
