@@ -526,12 +526,7 @@ def run(args: argparse.Namespace) -> int:
               + "; ".join(f"{reason} ({count})" for reason, count in aside.items()) + ".")
     if args.law == "auto":
         auto = _run_auto(args, frame)
-        if args.output:
-            write_forecasts(auto, args.output)
-            print(f"\nForecasts saved to {args.output}")
-        if args.backtest_output:
-            write_backtest(auto.backtest, args.backtest_output)
-            print(f"\nBacktest saved to {args.backtest_output}")
+        _save_outputs(args, auto, auto.backtest)
         if auto.n_forecast == 0:
             print("error: nothing could be forecast: every group is unpredictable (reasons above).", file=sys.stderr)
             return 1
@@ -565,12 +560,7 @@ def run(args: argparse.Namespace) -> int:
         _print_table("Compute-optimal tokens per parameter of Eq. 4 at each target", result.optimal)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if args.output:
-        write_forecasts(result, args.output)
-        print(f"\nForecasts saved to {args.output}")
-    if args.backtest_output:
-        write_backtest(result.backtest_rows, args.backtest_output)
-        print(f"\nBacktest saved to {args.backtest_output}")
+    _save_outputs(args, result, result.backtest_rows)
     if result.n_forecast == 0:
         reasons = "; ".join(f"{panel}: {reason}" for panel, reason in zip(table["panel"], table["reason"]))
         print(f"error: nothing could be forecast. {reasons}", file=sys.stderr)
@@ -589,6 +579,18 @@ def run(args: argparse.Namespace) -> int:
             plt.close(figure)
         print(f"\nFigure saved to {args.figure}")
     return 0
+
+
+def _save_outputs(
+    args: argparse.Namespace, forecasts: RunsForecast | AutoRunsForecast, backtest_rows: pd.DataFrame
+) -> None:
+    """Write ``--output`` (the forecasts) and ``--backtest-output`` (one row per held-out run) if asked."""
+    if args.output:
+        write_forecasts(forecasts, args.output)
+        print(f"\nForecasts saved to {args.output}")
+    if args.backtest_output:
+        write_backtest(backtest_rows, args.backtest_output)
+        print(f"\nBacktest saved to {args.backtest_output}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
