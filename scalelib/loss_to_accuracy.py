@@ -14,7 +14,7 @@ benchmark by least squares in accuracy space and returning a result with
 
   with the floor :math:`f` fixed at the benchmark's chance level, the ceiling
   :math:`c \\le 1`, the steepness :math:`k > 0` and the midpoint :math:`L_0` fitted with
-  lmfit within bounds, from a fixed grid of starts;
+  lmfit within bounds, from the best points of a closed-form profile over ``(k, L0)``;
 * **FLP** (:func:`fit_flp_map`), the rule of Chen et al. (2024): the linear map, fitted
   only on the runs past the *emergence point* (:func:`emerged_runs`), where accuracy
   has risen clearly above chance, so that the flat pre-emergence runs do not bend the
@@ -47,6 +47,7 @@ from scipy.special import expit
 
 from scalelib.loss_law import covariance_within_bounds
 from scalelib.normalise import ScalingDataError, describe_points, covariance_from_jacobian
+from scalelib.profile_fit import POLISH_RATIO, first_lowest, grid_local_minima
 from scalelib.small_network import HIDDEN_UNITS, SmallNetwork, fit_small_network
 
 __all__ = [
@@ -54,7 +55,11 @@ __all__ = [
     "FLP_M_SEEDS",
     "LOGISTIC_K_BOUNDS",
     "LOGISTIC_L0_MARGIN",
-    "LOGISTIC_STARTS",
+    "LOGISTIC_K_GRID",
+    "LOGISTIC_L0_GRID_POINTS",
+    "LOGISTIC_POLISHED",
+    "LOGISTIC_START_INSET",
+    "LOGISTIC_TOLERANCE",
     "FlpMFit",
     "LinearMapFit",
     "LogisticMapFit",
@@ -75,8 +80,22 @@ LOGISTIC_K_BOUNDS = (0.1, 50.0)
 LOGISTIC_L0_MARGIN = 2.0
 """The logistic map's midpoint L0 stays within this many nats of the fitted losses."""
 
-LOGISTIC_STARTS = ((0.0, 2.0), (0.5, 10.0), (1.0, 10.0))
-"""Starts of the logistic fit: (quantile of the fitted losses for L0, k in nats^-1)."""
+LOGISTIC_K_GRID = np.geomspace(*LOGISTIC_K_BOUNDS, 31)
+"""Steepnesses k (nats^-1) of the logistic map's profile grid: 31 values, 23% apart."""
+
+LOGISTIC_L0_GRID_POINTS = 61
+"""Midpoints L0 of the profile grid: evenly spaced across L0's bounds."""
+
+LOGISTIC_POLISHED = 3
+"""How many of the lowest local minima of the profile the logistic fit polishes."""
+
+LOGISTIC_START_INSET = 1e-3
+"""A polish starts this fraction of a parameter's range inside its bounds: lmfit maps a
+bounded parameter through a sine, which is flat at the bound, so a start exactly there
+would never move."""
+
+LOGISTIC_TOLERANCE = 1e-12
+"""``ftol`` and ``xtol`` of the logistic map's polish."""
 
 FLP_M_SEEDS = tuple(range(5))
 """Seeds of the FLP-M ensemble: five networks, each with its own random hidden layer;
@@ -337,18 +356,46 @@ def _logistic(loss: np.ndarray, ceiling: float, k: float, L0: float, floor: floa
     return floor + (ceiling - floor) * expit(-k * (loss - L0))
 
 
+def _logistic_profile(
+    loss: np.ndarray, accuracy: np.ndarray, chance: float, k: np.ndarray, L0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best ceiling and residual sum of squares for every ``(k, L0)`` of a grid, in closed form.
+
+    For fixed ``(k, L0)`` the map is linear in its height ``h = ceiling - chance``:
+    ``acc - chance = h s`` with ``s = expit(-k (L - L0))``. The sum of squares is a
+    parabola in ``h``, so its minimum within the ceiling's bounds is the unconstrained
+    one, ``h = sum(s (acc - chance)) / sum(s^2)``, clipped to them. ``k`` and ``L0`` have
+    the grid's shape; returns the ceilings and the sums of squares, of that shape.
+    """
+    s = expit(-k[..., None] * (loss - L0[..., None]))
+    excess = accuracy - chance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        height = np.sum(s * excess, axis=-1) / np.sum(s * s, axis=-1)
+    height = np.clip(np.nan_to_num(height, nan=1.0 - chance), (accuracy.max() - chance) / 2, 1.0 - chance)
+    sse = np.sum((height[..., None] * s - excess) ** 2, axis=-1)
+    return chance + height, sse
+
+
 def fit_logistic_map(
     loss: ArrayLike, accuracy: ArrayLike, *, chance: float, labels: Sequence[str] | None = None
 ) -> LogisticMapFit:
-    """Fit the logistic map with its floor at chance, by lmfit least squares within bounds.
+    """Fit the logistic map with its floor at chance: a closed-form profile, then one lmfit polish.
 
-    Bounds: ``ceiling`` in ``[(chance + max acc) / 2, 1]`` (at most 1, and at least half-way
-    from chance to the best observed score), ``k`` in :data:`LOGISTIC_K_BOUNDS`, ``L0``
-    within :data:`LOGISTIC_L0_MARGIN` nats of the fitted losses. Starts
-    (:data:`LOGISTIC_STARTS`): the midpoint at the smallest fitted loss with a gentle
-    slope, and at the median and the largest loss with a steep one, each with the
-    ceiling half-way between the best observed accuracy and 1; the fit with the lowest
-    residual sum of squares is kept.
+    Minimises the residual sum of squares in accuracy,
+    :math:`\\sum_i (f + (c - f)\\,\\mathrm{expit}(-k (L_i - L_0)) - \\mathrm{acc}_i)^2`, within
+    bounds: ``ceiling`` in ``[(chance + max acc) / 2, 1]`` (at most 1, and at least
+    half-way from chance to the best observed score), ``k`` in
+    :data:`LOGISTIC_K_BOUNDS`, ``L0`` within :data:`LOGISTIC_L0_MARGIN` nats of the
+    fitted losses.
+
+    The ceiling enters linearly: for every ``(k, L0)`` of the grid
+    :data:`LOGISTIC_K_GRID` x (:data:`LOGISTIC_L0_GRID_POINTS` values of ``L0`` across its
+    bounds) its best value is found in closed form (:func:`_logistic_profile`). Each of
+    the lowest local minima of that profile (:func:`scalelib.profile_fit.grid_local_minima`,
+    at most :data:`LOGISTIC_POLISHED`, and only those within a factor
+    :data:`scalelib.profile_fit.POLISH_RATIO` of the lowest) is polished by ``lmfit.minimize`` (``leastsq``,
+    analytic Jacobian); the lowest sum of squares wins, ties resolved in grid order. The
+    grid makes the search global, the polish makes the result exact.
 
     Parameters
     ----------
@@ -364,24 +411,40 @@ def fit_logistic_map(
     LogisticMapFit
     """
     loss, accuracy = validate_map_inputs(loss, accuracy, chance=chance, n_parameters=3, labels=labels)
+    L0_bounds = (loss.min() - LOGISTIC_L0_MARGIN, loss.max() + LOGISTIC_L0_MARGIN)
+    k_grid, L0_grid = np.meshgrid(
+        LOGISTIC_K_GRID, np.linspace(*L0_bounds, LOGISTIC_L0_GRID_POINTS), indexing="ij"
+    )
+    ceilings, sse = _logistic_profile(loss, accuracy, chance, k_grid, L0_grid)
 
     def residual(parameters: lmfit.Parameters) -> np.ndarray:
         return _logistic(
             loss, parameters["ceiling"].value, parameters["k"].value, parameters["L0"].value, chance
         ) - accuracy
 
-    best = None
-    for L0_quantile, k_start in LOGISTIC_STARTS:
+    def jacobian(parameters: lmfit.Parameters) -> np.ndarray:
+        ceiling, k, L0 = (parameters[name].value for name in ("ceiling", "k", "L0"))
+        s = expit(-k * (loss - L0))
+        slope = (ceiling - chance) * s * (1.0 - s)
+        return np.column_stack([s, -slope * (loss - L0), slope * k])
+
+    bounds = {
+        "ceiling": ((chance + accuracy.max()) / 2, 1.0), "k": LOGISTIC_K_BOUNDS, "L0": L0_bounds,
+    }
+    results = []
+    minima = grid_local_minima(sse, LOGISTIC_POLISHED)
+    for index in minima[sse.flat[minima] <= POLISH_RATIO * sse.flat[minima[0]]]:
         parameters = lmfit.Parameters()
-        parameters.add("ceiling", value=(accuracy.max() + 1.0) / 2, min=(chance + accuracy.max()) / 2, max=1.0)
-        parameters.add("k", value=k_start, min=LOGISTIC_K_BOUNDS[0], max=LOGISTIC_K_BOUNDS[1])
-        parameters.add(
-            "L0", value=np.quantile(loss, L0_quantile),
-            min=loss.min() - LOGISTIC_L0_MARGIN, max=loss.max() + LOGISTIC_L0_MARGIN,
-        )
-        result = lmfit.minimize(residual, parameters, method="leastsq")
-        if best is None or result.chisqr < best.chisqr:
-            best = result
+        for name, grid in (("ceiling", ceilings), ("k", k_grid), ("L0", L0_grid)):
+            low, high = bounds[name]
+            # lmfit's bounded parameters cannot leave a start exactly at a bound: start just inside
+            inside = np.clip((grid.flat[index] - low) / (high - low), LOGISTIC_START_INSET, 1 - LOGISTIC_START_INSET)
+            parameters.add(name, value=low + inside * (high - low), min=low, max=high)
+        results.append(lmfit.minimize(
+            residual, parameters, method="leastsq", Dfun=jacobian,
+            ftol=LOGISTIC_TOLERANCE, xtol=LOGISTIC_TOLERANCE,
+        ))
+    best = results[int(first_lowest([result.chisqr for result in results]))]
     covariance = covariance_within_bounds(best)
     stderrs = np.sqrt(np.diag(covariance))
     values = best.params.valuesdict()
