@@ -536,6 +536,7 @@ def run(args: argparse.Namespace) -> int:
         interval=args.interval, noise=args.noise, n_resamples=args.resamples, seed=args.seed,
         group_by=args.group, benchmarks=args.benchmark if args.aggregate else None, loss_column=args.loss_column,
         aggregate=args.aggregate, grid_points=60 if args.figure else 0,
+        progress=sys.stderr.isatty(),  # a bar on a terminal only: a pipe or log gets the messages alone
     )
     near = result.laws[result.laws["n_near_chance"] > 0]
     if len(near):

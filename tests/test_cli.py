@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import data
+from scalelib import cli, data
 from scalelib.cli import RunsFileError, main, read_runs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,3 +214,16 @@ def test_output_is_the_forecast_table_with_positions(tmp_path, capsys):
     np.testing.assert_allclose(table["efolds_outside"], [np.log(10.0), 0.0, np.log(10.0)] * 2)
     assert [bool(warning) for warning in table["warning"]] == [True, False, False] * 2
     assert capsys.readouterr().err.count("warning: ") == 2  # the target below, for each benchmark
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch, tmp_path):
+    """A slow run (a loaded CI machine) must not put a progress bar into a piped stderr."""
+    seen = []
+    original = cli.forecast_runs
+    monkeypatch.setattr(cli, "forecast_runs", lambda *args, **kwargs: seen.append(kwargs["progress"])
+                        or original(*args, **kwargs))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert main([str(EXAMPLE), "--target-flops", "1e23"]) == 0
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main([str(EXAMPLE), "--target-flops", "1e23"]) == 0
+    assert seen == [False, True]
