@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from scalelib import direct_data
 from scalelib.intervals import law_interval_fitter
@@ -27,3 +29,29 @@ def test_direct_backtests_summarise_every_case_with_its_interval():
         held_out.groupby(["mixture", "split", "benchmark"])["error_points"].apply(lambda e: e.abs().mean()).sort_index(),
         summary.set_index(["mixture", "split", "benchmark"])["mean_abs_error"].sort_index(),
     )
+
+
+def _synthetic_scores(chance: float, benchmark: str) -> pd.DataFrame:
+    """Synthetic runs (generated here, not released data) on an exact direct law."""
+    flops = np.geomspace(1e18, 1e22, 12)
+    q = np.exp(-3.0 * (flops / 1e18) ** -0.2)  # the smallest runs 3.7 points above chance
+    return pd.DataFrame({
+        "run": [f"r{i}" for i in range(12)], "mixture": "m", "benchmark": benchmark, "flops": flops,
+        "value": chance + (1 - chance) * q, "chance": chance,
+    })
+
+
+def test_chance_sensitivity_moves_only_multiple_choice_floors():
+    scores = pd.concat([_synthetic_scores(0.25, "choice"), _synthetic_scores(0.0, "generative")], ignore_index=True)
+    result = direct_data.chance_sensitivity(scores, compute_cut=1e21).set_index(["benchmark", "shift"])
+    assert len(result) == 2 * len(direct_data.CHANCE_SHIFTS)
+    # at the true chance the exact law is recovered and forecast without error
+    assert result.loc[("choice", 0.0), "alpha"] == pytest.approx(0.2)
+    assert result.loc[("choice", 0.0), "mean_abs_error"] == pytest.approx(0.0, abs=1e-9)
+    # a wrong floor bends the transformed points: the exponent and the forecast move
+    assert result.loc[("choice", 0.01), "alpha"] != pytest.approx(0.2, abs=1e-3)
+    assert result.loc[("choice", 0.01), "mean_abs_error"] > 0.01
+    # chance 0 is exact for a generative benchmark: every shift gives the same fit
+    generative = result.loc["generative"]
+    assert generative["alpha"].tolist() == pytest.approx([0.2] * 3)
+    assert (generative["mean_abs_error"] < 1e-9).all()
