@@ -12,13 +12,14 @@ from scalelib import data
 from scalelib.backtest import Fitter, backtest, backtest_at_cuts, summarise_backtest
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
 from scalelib.direct_law import direct_law_forecaster, fit_direct_law
-from scalelib.intervals import IntervalFitter, backtest_intervals, summarise_intervals
+from scalelib.intervals import LEVEL, IntervalFitter, backtest_intervals, law_interval_fitter, summarise_intervals
 from scalelib.normalise import drop_at_or_below_chance
 from scalelib.per_benchmark import fit_law_by_benchmark
 
 __all__ = [
     "BOOK_CUTS", "PAPER_CUT", "CASE_KEYS", "CHANCE_SHIFTS", "tpr20_scores", "direct_backtests",
-    "chance_sensitivity",
+    "chance_sensitivity", "DRIFT_DEGREES_TRIED", "coverage_by_drift_degrees_of_freedom",
+    "cross_mixture_calibration",
 ]
 
 BOOK_CUTS = {"dclm": [1e21, 1e22], "c4": [1e20, 1e21]}
@@ -34,6 +35,10 @@ CHANCE_SHIFTS = (-0.01, 0.0, 0.01)
 A benchmark's chance is nominal (1 / the number of options); the answer options of real
 items are not equally tempting, and a model's effective floor can sit a point or so away
 from it."""
+
+DRIFT_DEGREES_TRIED = (1.0, 2.0, 3.0, 5.0, 10.0, float("inf"))
+"""Degrees of freedom of the drift term's Student-t quantile tried by
+:func:`coverage_by_drift_degrees_of_freedom` (infinity: a normal quantile)."""
 
 CASE_KEYS = ["mixture", "split", "benchmark"]
 """One backtest case: a benchmark of one mixture at one cut."""
@@ -128,5 +133,67 @@ def chance_sensitivity(
                 "alpha": fit.alpha if fit is not None else float("nan"),
                 "mean_abs_error": float(errors.get(key, float("nan"))),
                 "n_runs": int(((usable["mixture"] == key[0]) & (usable["benchmark"] == key[1])).sum()),
+            })
+    return pd.DataFrame(rows)
+
+
+def coverage_by_drift_degrees_of_freedom(
+    usable: pd.DataFrame, *, degrees: tuple[float, ...] = DRIFT_DEGREES_TRIED,
+    cuts: dict[str, list[float]] | None = None, level: float = LEVEL,
+) -> pd.DataFrame:
+    """Coverage of the direct law's calibrated intervals per mixture, for each drift quantile.
+
+    The analytic interval (:func:`scalelib.intervals.law_interval_fitter`, ``"direct"``)
+    is backtested at the cuts with the drift term's Student-t quantile at each number of
+    degrees of freedom in ``degrees``; everything else (fit, drift rate) is unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mixture and degrees of freedom: ``mixture``, ``degrees_of_freedom``,
+        ``coverage``, ``mean_width_points``, ``n_runs`` (held-out runs scored).
+    """
+    cuts = BOOK_CUTS if cuts is None else cuts
+    rows = []
+    for nu in degrees:
+        fitter = law_interval_fitter("direct", drift_degrees_of_freedom=nu, progress=False)
+        intervals = backtest_at_cuts(usable, fitter, cuts, run_backtest=backtest_intervals, level=level)
+        scored = intervals[intervals["status"] == "ok"]
+        for mixture, held_out in scored.groupby("mixture"):
+            rows.append({
+                "mixture": mixture, "degrees_of_freedom": nu, "coverage": float(held_out["covered"].mean()),
+                "mean_width_points": float(held_out["width_points"].mean()), "n_runs": len(held_out),
+            })
+    return pd.DataFrame(rows)
+
+
+def cross_mixture_calibration(coverage: pd.DataFrame, *, level: float = LEVEL) -> pd.DataFrame:
+    """Choose the drift quantile on one mixture, test it on the other.
+
+    For each mixture, the degrees of freedom whose coverage there is closest to ``level``
+    (the first of :data:`DRIFT_DEGREES_TRIED` on a tie) is chosen, and every mixture's
+    coverage at that choice is reported: on the mixture it was chosen on (in sample) and
+    on the others (out of sample).
+
+    Parameters
+    ----------
+    coverage
+        The table of :func:`coverage_by_drift_degrees_of_freedom`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (chosen on, tested on) pair of mixtures: ``chosen_on``, ``tested_on``,
+        ``degrees_of_freedom``, ``coverage``, ``mean_width_points``.
+    """
+    rows = []
+    for chosen_on, own in coverage.groupby("mixture", sort=True):
+        own = own.reset_index(drop=True)
+        nu = own.loc[(own["coverage"] - level).abs().round(12).idxmin(), "degrees_of_freedom"]
+        at_choice = coverage[coverage["degrees_of_freedom"] == nu]
+        for tested in at_choice.sort_values("mixture").itertuples():
+            rows.append({
+                "chosen_on": chosen_on, "tested_on": tested.mixture, "degrees_of_freedom": nu,
+                "coverage": tested.coverage, "mean_width_points": tested.mean_width_points,
             })
     return pd.DataFrame(rows)

@@ -419,6 +419,7 @@ def direct_law_interval(
     drift_rate: float = 0.0,
     labels: Sequence[str] | None = None,
     n_items: ArrayLike | None = None,
+    drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
 ) -> PredictionInterval:
     """Analytic interval of Eq. 2 at ``at_compute``: the OLS interval of ``log(-log Q)``.
 
@@ -466,6 +467,8 @@ def direct_law_interval(
     n_items
         Number of items of the benchmark (scalar, or one per ``at_compute``): used only
         for the evaluation-noise floor of runs with zero scatter.
+    drift_degrees_of_freedom
+        :math:`\\nu` of the drift term's Student-t quantile.
 
     Returns
     -------
@@ -487,7 +490,7 @@ def direct_law_interval(
         variance = variance + terms["scatter"].to_numpy()
     half_width = np.sqrt(
         _t_quantile(level, fit.n_points - 2) ** 2 * variance
-        + _t_quantile(level, DRIFT_DEGREES_OF_FREEDOM) ** 2 * terms["drift"].to_numpy()
+        + _t_quantile(level, drift_degrees_of_freedom) ** 2 * terms["drift"].to_numpy()
     )
     centre = np.log(fit.A) - fit.alpha * np.log(at_compute)
     calibrated = ", calibrated" if drift_rate > 0 else ""
@@ -946,6 +949,7 @@ def _warm_start_fitter(law: _RobustLaw, start: np.ndarray, chance: float, comput
 def _y_samples(
     curves: np.ndarray, residuals: np.ndarray, rows: pd.DataFrame, distance: np.ndarray, *,
     chance: float, band: Band, noise: Noise, drift_rate: float, seed: int,
+    drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
 ) -> np.ndarray:
     """Predictive samples in y: bootstrap curves + drift, + a new run's noise for a prediction band.
 
@@ -957,7 +961,7 @@ def _y_samples(
     """
     rng = np.random.default_rng([seed, 1])
     per_resample = (curves.shape[0], 1)
-    samples = curves + drift_rate * distance[None, :] * rng.standard_t(DRIFT_DEGREES_OF_FREEDOM, per_resample)
+    samples = curves + drift_rate * distance[None, :] * rng.standard_t(drift_degrees_of_freedom, per_resample)
     if band == "confidence":
         return samples
     if noise == "residuals":
@@ -1048,6 +1052,7 @@ def _refit_bootstrap(fit: Fitter, training_rows: pd.DataFrame, *, n_resamples: i
 def _bootstrap_interval_fitter(
     bootstrap: Callable[..., _Bootstrap], *, band: Band, noise: Noise, calibrate: bool, n_resamples: int,
     seed: int, progress: bool, compute_column: str, method: str,
+    drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
 ) -> IntervalFitter:
     """An interval fitter from ``bootstrap(training_rows, ...) -> _Bootstrap``: curves + drift + noise, quantiles."""
     _check_option("band", band, ("prediction", "confidence"))
@@ -1087,7 +1092,7 @@ def _bootstrap_interval_fitter(
             distance = extrapolation_distance(compute, training_rows[compute_column])
             samples = _y_samples(
                 curves[~refused], residuals, rows, distance, chance=chance, band=band, noise=noise,
-                drift_rate=drift_rate, seed=seed,
+                drift_rate=drift_rate, seed=seed, drift_degrees_of_freedom=drift_degrees_of_freedom,
             )
             y_low, y_high = np.quantile(samples, [0.5 - level / 2, 0.5 + level / 2], axis=0)
             noise_label = f", {noise} noise" if band == "prediction" else ""
@@ -1116,6 +1121,7 @@ def law_interval_fitter(
     seed: int = 0,
     progress: bool = True,
     compute_column: str = "flops",
+    drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
 ) -> IntervalFitter:
     """An :data:`IntervalFitter` for one of :data:`LAWS`: point forecast and interval.
 
@@ -1145,6 +1151,9 @@ def law_interval_fitter(
         seconds; set False in notebooks).
     compute_column
         Column with the compute C.
+    drift_degrees_of_freedom
+        Degrees of freedom of the drift term's Student-t quantile (analytic) or draws
+        (bootstrap); the default is argued at :data:`DRIFT_DEGREES_OF_FREEDOM`.
 
     Returns
     -------
@@ -1157,15 +1166,21 @@ def law_interval_fitter(
             raise ValueError(
                 f"The analytic interval exists for the direct law only; use interval='bootstrap' for {law!r}."
             )
-        return _analytic_direct_interval_fitter(band=band, calibrate=calibrate, compute_column=compute_column)
+        return _analytic_direct_interval_fitter(
+            band=band, calibrate=calibrate, compute_column=compute_column,
+            drift_degrees_of_freedom=drift_degrees_of_freedom,
+        )
     bootstrap = _direct_law_bootstrap if law == "direct" else partial(_robust_law_bootstrap, _ROBUST_LAWS[law])
     return _bootstrap_interval_fitter(
         bootstrap, band=band, noise=noise, calibrate=calibrate, n_resamples=n_resamples, seed=seed,
         progress=progress, compute_column=compute_column, method=f"{law}, bootstrap",
+        drift_degrees_of_freedom=drift_degrees_of_freedom,
     )
 
 
-def _analytic_direct_interval_fitter(*, band: Band, calibrate: bool, compute_column: str) -> IntervalFitter:
+def _analytic_direct_interval_fitter(
+    *, band: Band, calibrate: bool, compute_column: str, drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
+) -> IntervalFitter:
     """The :data:`IntervalFitter` of :func:`direct_law_interval`, drift calibrated on the training rows."""
     _check_option("band", band, ("prediction", "confidence"))
 
@@ -1173,7 +1188,10 @@ def _analytic_direct_interval_fitter(*, band: Band, calibrate: bool, compute_col
         compute = _rows_compute(training_rows, compute_column)
         accuracy = training_rows["value"].to_numpy()
         chance = single_chance_level(training_rows)
-        options = dict(chance=chance, labels=training_rows["run"].tolist(), band=band)
+        options = dict(
+            chance=chance, labels=training_rows["run"].tolist(), band=band,
+            drift_degrees_of_freedom=drift_degrees_of_freedom,
+        )
         at_fitted_runs = direct_law_interval(  # refuses bad runs
             compute, accuracy, at_compute=compute, n_items=_rows_n_items(training_rows, training_rows), **options
         )

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from scalelib import direct_data
-from scalelib.intervals import law_interval_fitter
+from scalelib.intervals import direct_law_interval, law_interval_fitter
 
 
 def test_tpr20_scores_split_at_chance_and_keep_every_row():
@@ -55,3 +55,32 @@ def test_chance_sensitivity_moves_only_multiple_choice_floors():
     generative = result.loc["generative"]
     assert generative["alpha"].tolist() == pytest.approx([0.2] * 3)
     assert (generative["mean_abs_error"] < 1e-9).all()
+
+
+def test_cross_mixture_calibration_chooses_on_one_mixture_and_reports_the_other():
+    coverage = pd.DataFrame({
+        "mixture": ["a", "b"] * 3,
+        "degrees_of_freedom": [1.0, 1.0, 2.0, 2.0, float("inf"), float("inf")],
+        "coverage": [0.97, 0.95, 0.91, 0.86, 0.85, 0.80],
+        "mean_width_points": [9.0, 19.0, 7.0, 15.0, 5.0, 12.0],
+    })
+    result = direct_data.cross_mixture_calibration(coverage).set_index(["chosen_on", "tested_on"])
+    assert result.loc[("a", "a"), "degrees_of_freedom"] == 2.0  # 0.91 is closest to 0.90 on a
+    assert result.loc[("a", "b"), "coverage"] == 0.86  # ... and gives b 0.86
+    assert result.loc[("b", "b"), "degrees_of_freedom"] == 2.0  # 0.86 beats 0.95 and 0.80
+    assert len(result) == 4
+
+
+def test_drift_quantile_with_fewer_degrees_of_freedom_widens_only_beyond_the_runs():
+    compute = np.geomspace(1e19, 1e21, 10)
+    accuracy = 0.25 + 0.75 * np.exp(-3.0 * (compute / 1e18) ** -0.2) * np.exp(0.01 * np.sin(np.arange(10)))
+    widths = {
+        nu: direct_law_interval(
+            compute, accuracy, chance=0.25, at_compute=[1e20, 1e23], drift_rate=0.05,
+            drift_degrees_of_freedom=nu,
+        )
+        for nu in (1.0, 2.0, float("inf"))
+    }
+    widths = {nu: interval.upper - interval.lower for nu, interval in widths.items()}
+    assert widths[1.0][0] == pytest.approx(widths[float("inf")][0])  # inside the runs: no drift term
+    assert widths[1.0][1] > widths[2.0][1] > widths[float("inf")][1]
