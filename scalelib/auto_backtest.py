@@ -18,15 +18,14 @@ import numpy as np
 import pandas as pd
 
 from scalelib.auto_forecast import LEVEL, NEAR_CHANCE_SE, fit_auto_forecast, target_rows_mask
-from scalelib.backtest import Fitter, Predictor, backtest, summarise_backtest
+from scalelib.backtest import above_chance_only, backtest, summarise_backtest
 from scalelib.baselines import BASELINES
 from scalelib.bnsl import bnsl_forecaster
 from scalelib.direct_law import direct_law_forecaster
-from scalelib.normalise import drop_at_or_below_chance
 from scalelib.saturating_law import saturating_forecaster
 from scalelib.validation import ScalingDataError, check_numeric_columns, check_unique_index
 
-__all__ = ["PAPER_REFERENCE_MAE", "REFERENCE_BENCHMARKS", "SINGLE_LAWS", "above_chance_only", "auto_backtest",
+__all__ = ["PAPER_REFERENCE_MAE", "REFERENCE_BENCHMARKS", "SINGLE_LAWS", "auto_backtest",
            "compare_with_single_laws", "interval_summary", "large_misses", "split_summary",
            "summarise_auto_backtest"]
 
@@ -103,20 +102,6 @@ def summarise_auto_backtest(result: pd.DataFrame) -> pd.DataFrame:
         coverage=("covered", "mean"), mean_width_points=("width_points", "mean"),
         max_distance=("distance_decades", "max"), weights=("weights", "first"), reason=("reason", "first"),
     ).reset_index()
-
-
-def above_chance_only(fit: Fitter) -> Fitter:
-    """``fit`` on the training rows strictly above chance: the book's default treatment of a single law.
-
-    The held-out rows are not touched, so a backtest with this fitter scores every
-    held-out run, at or below chance too.
-    """
-
-    def fit_above_chance(training_rows: pd.DataFrame) -> Predictor:
-        kept, _ = drop_at_or_below_chance(training_rows)
-        return fit(kept)
-
-    return fit_above_chance
 
 
 SINGLE_LAWS = {"Eq. 2": direct_law_forecaster, "Eq. 6": saturating_forecaster, "BNSL": bnsl_forecaster}

@@ -12,6 +12,9 @@ that receives all columns of one benchmark's training rows (``params``, ``tokens
 ``tpr``, ``n_items`` ... pass through, so laws needing them can use them).
 :func:`law_forecaster` turns any ``fit_<law>(compute, accuracy, *, chance, labels)``
 into such a fitter; each law module exposes a ready-made one.
+:func:`above_chance_only` makes a fitter drop its training rows at or below chance
+while every held-out run is still scored at its observed value: which runs are scored
+must not depend on their outcome.
 :func:`forecasts_below_cut` fits the same way and returns each benchmark's forecast as a
 function of compute, for figures.
 """
@@ -24,7 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from scalelib.normalise import ScalingDataError
+from scalelib.normalise import ScalingDataError, drop_at_or_below_chance
 from scalelib.validation import check_compute, check_numeric_columns, check_unique_index
 
 Predictor = Callable[[pd.DataFrame], np.ndarray]
@@ -42,6 +45,25 @@ def single_chance_level(rows: pd.DataFrame) -> float:
     if len(levels) != 1:
         raise ScalingDataError(f"Expected one chance level per benchmark, got {sorted(levels)}.")
     return float(levels[0])
+
+
+def above_chance_only(fit: Fitter) -> Fitter:
+    """``fit`` on the training rows strictly above chance: the book's default treatment of a law.
+
+    The held-out rows are not touched, so a backtest with this fitter scores every
+    held-out run, at or below chance too (dropping those before the split would select
+    the held-out runs on their outcome). Works for point and interval fitters alike.
+    """
+
+    def fit_above_chance(training_rows: pd.DataFrame) -> Predictor:
+        kept, _ = drop_at_or_below_chance(training_rows)
+        if kept.empty and len(training_rows):
+            raise ScalingDataError(
+                f"All {len(training_rows)} training runs are at or below chance: there is nothing to fit."
+            )
+        return fit(kept)
+
+    return fit_above_chance
 
 
 def law_forecaster(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from scalelib import data
-from scalelib.backtest import Fitter, backtest, backtest_at_cuts, summarise_backtest
+from scalelib.backtest import Fitter, above_chance_only, backtest, backtest_at_cuts, summarise_backtest
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
 from scalelib.direct_law import direct_law_forecaster, fit_direct_law
 from scalelib.intervals import LEVEL, IntervalFitter, backtest_intervals, law_interval_fitter, summarise_intervals
@@ -60,15 +60,19 @@ def tpr20_scores() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 
 def direct_backtests(
-    usable: pd.DataFrame, interval_fitter: IntervalFitter, *, cuts: dict[str, list[float]] | None = None,
+    scores: pd.DataFrame, interval_fitter: IntervalFitter, *, cuts: dict[str, list[float]] | None = None,
     point_fitter: Fitter | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The direct law backtested at the book's cuts, points and intervals, and their summary.
 
+    The laws are fitted on the training runs strictly above chance
+    (:func:`scalelib.backtest.above_chance_only`), and every held-out run is scored at
+    its observed value, at or below chance too.
+
     Parameters
     ----------
-    usable
-        Rows strictly above chance (:func:`tpr20_scores`).
+    scores
+        Every score, at or below chance too (:func:`tpr20_scores`, first frame).
     interval_fitter
         The interval fitter, e.g. ``law_interval_fitter("direct")``.
     cuts
@@ -84,8 +88,8 @@ def direct_backtests(
         intervals' ``coverage`` and ``mean_width_points``.
     """
     cuts = BOOK_CUTS if cuts is None else cuts
-    points = backtest_at_cuts(usable, point_fitter or direct_law_forecaster(), cuts)
-    intervals = backtest_at_cuts(usable, interval_fitter, cuts, run_backtest=backtest_intervals)
+    points = backtest_at_cuts(scores, above_chance_only(point_fitter or direct_law_forecaster()), cuts)
+    intervals = backtest_at_cuts(scores, above_chance_only(interval_fitter), cuts, run_backtest=backtest_intervals)
     coverage = summarise_intervals(intervals, by=CASE_KEYS)[[*CASE_KEYS, "coverage", "mean_width_points"]]
     return points, intervals, summarise_backtest(points).merge(coverage, on=CASE_KEYS, how="left")
 
@@ -96,10 +100,10 @@ def chance_sensitivity(
     """How the direct law's exponent and backtest move when the nominal chance level moves.
 
     For every shift, each multiple-choice benchmark's chance (``chance > 0``) is moved by
-    it; generative benchmarks (chance 0: no answer is right by guessing) keep theirs. The
-    scores are then dropped at or below the shifted chance, as the chapter does, Eq. 2 is
-    fitted to all remaining runs of each benchmark (its exponent) and backtested at
-    ``compute_cut`` (its mean absolute error on the runs above the cut).
+    it; generative benchmarks (chance 0: no answer is right by guessing) keep theirs. Eq.
+    2 is fitted to the runs above the shifted chance of each benchmark (its exponent) and
+    backtested at ``compute_cut``: fitted on the runs below the cut that are above the
+    shifted chance, scored on every run above the cut (its mean absolute error).
 
     Parameters
     ----------
@@ -124,7 +128,9 @@ def chance_sensitivity(
         shifted = scores.assign(chance=scores["chance"] + shift * multiple_choice)
         usable, _ = drop_at_or_below_chance(shifted)
         fits, _ = fit_law_by_benchmark(usable, fit_direct_law)
-        errors = summarise_backtest(backtest(usable, direct_law_forecaster(), compute_cut=compute_cut))
+        errors = summarise_backtest(
+            backtest(shifted, above_chance_only(direct_law_forecaster()), compute_cut=compute_cut)
+        )
         errors = errors.set_index(["mixture", "benchmark"])["mean_abs_error"]
         for key in sorted(scores.groupby(["mixture", "benchmark"]).groups):
             fit = fits.get(key)
@@ -138,7 +144,7 @@ def chance_sensitivity(
 
 
 def coverage_by_drift_degrees_of_freedom(
-    usable: pd.DataFrame, *, degrees: tuple[float, ...] = DRIFT_DEGREES_TRIED,
+    scores: pd.DataFrame, *, degrees: tuple[float, ...] = DRIFT_DEGREES_TRIED,
     cuts: dict[str, list[float]] | None = None, level: float = LEVEL,
 ) -> pd.DataFrame:
     """Coverage of the direct law's calibrated intervals per mixture, for each drift quantile.
@@ -146,6 +152,8 @@ def coverage_by_drift_degrees_of_freedom(
     The analytic interval (:func:`scalelib.intervals.law_interval_fitter`, ``"direct"``)
     is backtested at the cuts with the drift term's Student-t quantile at each number of
     degrees of freedom in ``degrees``; everything else (fit, drift rate) is unchanged.
+    As in :func:`direct_backtests`, fits use the training runs above chance and every
+    held-out run of ``scores`` is scored.
 
     Returns
     -------
@@ -157,7 +165,9 @@ def coverage_by_drift_degrees_of_freedom(
     rows = []
     for nu in degrees:
         fitter = law_interval_fitter("direct", drift_degrees_of_freedom=nu, progress=False)
-        intervals = backtest_at_cuts(usable, fitter, cuts, run_backtest=backtest_intervals, level=level)
+        intervals = backtest_at_cuts(
+            scores, above_chance_only(fitter), cuts, run_backtest=backtest_intervals, level=level
+        )
         scored = intervals[intervals["status"] == "ok"]
         for mixture, held_out in scored.groupby("mixture"):
             rows.append({

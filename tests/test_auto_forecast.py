@@ -10,7 +10,7 @@ import pytest
 
 from scalelib import data
 from scalelib.auto_candidates import LOSS_COLUMN
-from scalelib.auto_backtest import above_chance_only, auto_backtest, compare_with_single_laws
+from scalelib.auto_backtest import auto_backtest, compare_with_single_laws
 from scalelib.auto_forecast import (
     INNER_REACH_SHARES,
     MIN_CLEAR_RUNS,
@@ -19,7 +19,7 @@ from scalelib.auto_forecast import (
     inner_backtests,
     near_chance_rows,
 )
-from scalelib.backtest import backtest
+from scalelib.backtest import above_chance_only, backtest
 from scalelib.baselines import last_score_forecaster, line_forecaster
 from scalelib.direct_law import direct_law_forecaster
 from scalelib.two_stage import merge_losses

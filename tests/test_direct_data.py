@@ -17,10 +17,25 @@ def test_tpr20_scores_split_at_chance_and_keep_every_row():
     assert set(scores["mixture"]) == set(direct_data.BOOK_CUTS) and set(scores["tpr"]) == {20}
 
 
+def test_direct_backtests_score_every_held_out_run_including_at_chance():
+    scores, _, dropped = direct_data.tpr20_scores()
+    c4 = scores[(scores["mixture"] == "c4") & scores["benchmark"].isin(["lbpp", "mmlu"])]
+    points, intervals, _ = direct_data.direct_backtests(c4, law_interval_fitter("direct"), cuts={"c4": [1e20]})
+    at_chance = dropped[(dropped["mixture"] == "c4") & dropped["benchmark"].isin(["lbpp", "mmlu"])
+                        & (dropped["flops"] > 1e20)]
+    assert len(at_chance) > 0  # the released data hold held-out runs at chance here
+    assert set(at_chance["run"] + at_chance["benchmark"]) <= set(points["run"] + points["benchmark"])
+    assert len(points) == len(intervals) == (c4["flops"] > 1e20).sum()
+    scored = points.merge(at_chance[["run", "benchmark"]], on=["run", "benchmark"]).set_index("benchmark")
+    assert (scored.loc["mmlu", "status"] == "ok").all() and scored.loc["mmlu", "error_points"].notna().all()
+    # LBPP has no training run above chance on C4 below 1e20: skipped, with the reason in words
+    assert scored.loc["lbpp", "reason"].str.contains("training runs are at or below chance").all()
+
+
 def test_direct_backtests_summarise_every_case_with_its_interval():
-    _, usable, _ = direct_data.tpr20_scores()
-    usable = usable[usable["benchmark"].isin(["hellaswag", "piqa"])]
-    points, intervals, summary = direct_data.direct_backtests(usable, law_interval_fitter("direct"))
+    scores, _, _ = direct_data.tpr20_scores()
+    scores = scores[scores["benchmark"].isin(["hellaswag", "piqa"])]
+    points, intervals, summary = direct_data.direct_backtests(scores, law_interval_fitter("direct"))
     assert len(summary) == 2 * sum(len(cuts) for cuts in direct_data.BOOK_CUTS.values())
     assert summary[direct_data.CASE_KEYS].duplicated().sum() == 0
     assert summary["coverage"].between(0, 1).all() and (summary["mean_width_points"] > 0).all()
