@@ -144,10 +144,10 @@ def objective_comparisons() -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def summarise(comparisons: pd.DataFrame) -> pd.DataFrame:
+def summarise(comparisons: pd.DataFrame, references: tuple[str, ...] = ("multi-start", "paper")) -> pd.DataFrame:
     """Per law and per reference: times, ratio, worst objective difference, fits worse than tolerance."""
     rows = []
-    for (law, group), reference in itertools.product(comparisons.groupby("law", sort=False), ("multi-start", "paper")):
+    for (law, group), reference in itertools.product(comparisons.groupby("law", sort=False), references):
         relative = group["new"] / group[reference] - 1
         rows.append({
             "law": law, "against": reference, "fits": len(group),
@@ -160,10 +160,14 @@ def summarise(comparisons: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def bootstrap_times() -> pd.DataFrame:
+BOOTSTRAP_LAWS = (("direct", 20), ("saturating", 20), ("bnsl", 20), ("ratio", None))
+"""The laws whose bootstrap is timed, with the tokens-per-parameter ratio of their runs (None: all)."""
+
+
+def bootstrap_times(laws: tuple[tuple[str, float | None], ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
     """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs)."""
     records = []
-    for law, tpr in (("direct", 20), ("saturating", 20), ("bnsl", 20), ("ratio", None)):
+    for law, tpr in laws:
         kept, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=tpr, benchmarks=HEADLINE_BENCHMARKS))
         fitter = law_interval_fitter(law, interval="bootstrap", n_resamples=200, progress=False)
         for benchmark, rows in kept[kept["flops"] <= 1e21].groupby("benchmark"):

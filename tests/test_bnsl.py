@@ -3,8 +3,21 @@
 import numpy as np
 import pytest
 
-from scalelib.bnsl import bnsl_log_residuals, bnsl_log_residuals_jacobian, fit_bnsl
-from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q, log_compute_offset
+from scalelib.bnsl import (
+    bnsl_bounds,
+    bnsl_log_residuals,
+    bnsl_log_residuals_jacobian,
+    fit_bnsl,
+)
+from scalelib.normalise import (
+    REFERENCE_COMPUTE,
+    ScalingDataError,
+    accuracy_from_neg_log_q,
+    fit_huber_from_starts,
+    huber_loss,
+    log_compute_offset,
+    neg_log_q,
+)
 
 TRUTH = {"a": 0.1, "b": 1.35 * 1e21**0.05, "c0": 0.05, "c1": 0.55, "d1": 1e21, "f1": 0.5}
 CHANCE = 0.25
@@ -73,3 +86,37 @@ def test_bad_inputs_are_refused():
         fit_bnsl(COMPUTE[:5], synthetic_accuracy()[:5], chance=CHANCE)
     with pytest.raises(ScalingDataError, match="Non-positive compute"):
         fit_bnsl(-COMPUTE, synthetic_accuracy(), chance=CHANCE)
+
+
+def true_parameters(truth: dict) -> np.ndarray:
+    """TRUTH-like paper parameters in the fitted parametrisation ``(a, log b_ref, c0, s, log d_ref, log f1)``."""
+    return np.array([
+        truth["a"], np.log(truth["b"]) - truth["c0"] * np.log(REFERENCE_COMPUTE), truth["c0"],
+        truth["c0"] + truth["c1"], np.log(truth["d1"] / REFERENCE_COMPUTE), np.log(truth["f1"]),
+    ])
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+@pytest.mark.parametrize("truth", [
+    TRUTH,  # steepening, smooth bend, floor
+    {"a": 0.0, "b": 2.0 * 1e21**0.4, "c0": 0.4, "c1": -0.3, "d1": 3e20, "f1": 0.1},  # flattening kink, no floor
+], ids=["steepening", "flattening"])
+def test_global_fit_is_no_worse_than_a_multi_start_from_the_truth(truth, seed):
+    """Synthetic noisy runs from a known BNSL: the fit reaches a loss no higher than the
+    former continuation fit started from the true parameters themselves, and recovers the curve."""
+    compute = np.logspace(18, 23, 30)
+    rng = np.random.default_rng(seed)
+    neg_log_q_true = bnsl_neg_log_q(compute, **truth)
+    accuracy = accuracy_from_neg_log_q(neg_log_q_true * np.exp(rng.normal(0.0, 0.01, len(compute))), CHANCE)
+    result = fit_bnsl(compute, accuracy, chance=CHANCE)
+
+    x = log_compute_offset(compute)
+    log_target = np.log(neg_log_q(accuracy, CHANCE))
+    from_truth = fit_huber_from_starts(
+        lambda p: bnsl_log_residuals(p, x, log_target),
+        lambda p: bnsl_log_residuals_jacobian(p, x, log_target),
+        [true_parameters(truth)], bounds=bnsl_bounds(x),
+    )
+    assert result.objective <= huber_loss(from_truth.fun) * (1 + 1e-9)
+    truth_accuracy = accuracy_from_neg_log_q(neg_log_q_true, CHANCE)
+    assert np.max(np.abs(result.predict(compute) - truth_accuracy)) < 0.01
