@@ -292,7 +292,8 @@ def backtest_split(
         One row per held-out row, sorted by benchmark then ``sort_column``, with columns
         ``mixture`` (if present), ``benchmark``, ``run``, ``sort_column``, ``observed``,
         ``predicted`` (raw accuracy), ``error_points`` (100 x (predicted - observed)),
-        ``split``, ``n_train`` (rows fitted), ``status`` and ``reason``; when the frame
+        ``split``, ``n_train`` (training rows passed to the fitter; :func:`above_chance_only`
+        fits those above chance among them), ``status`` and ``reason``; when the frame
         has an ``n_items`` column, also ``noise_points``: the evaluation noise of the
         observed accuracy p on n items, ``100 sqrt(p (1 - p) / n)``, the error a
         perfect forecast would still show. A benchmark

@@ -27,6 +27,7 @@ import pandas as pd
 
 from scalelib.backtest import (
     Fitter,
+    above_chance_only,
     backtest_at_cuts,
     forecasts_below_cut,
     summarise_backtest,
@@ -55,7 +56,9 @@ def backtest_methods(
     ----------
     frame
         One row per (run, benchmark) with a ``mixture`` column (and the loss columns
-        if two-stage methods are among ``fitters``); every method sees the same rows.
+        if two-stage methods are among ``fitters``); every method sees the same rows:
+        it is fitted on the training rows above chance, and every held-out row is
+        scored at its observed value, at or below chance too.
     fitters
         ``{method label: Fitter}``, e.g. the direct law and :func:`two_stage_forecasters`.
     compute_cuts
@@ -107,9 +110,14 @@ def _backtest_each(
     compute_cuts: dict[str, Sequence[float]],
     **options: object,
 ) -> pd.DataFrame:
-    """:func:`scalelib.backtest.backtest_at_cuts` for every method, with a first column ``method``."""
+    """:func:`scalelib.backtest.backtest_at_cuts` for every method, with a first column ``method``.
+
+    Every method is fitted on the training rows strictly above chance
+    (:func:`scalelib.backtest.above_chance_only`: the same rows for all), and every
+    held-out row of ``frame`` is scored, at or below chance too.
+    """
     combined = pd.concat([
-        backtest_at_cuts(frame, fit, compute_cuts, **options).assign(method=method)
+        backtest_at_cuts(frame, above_chance_only(fit), compute_cuts, **options).assign(method=method)
         for method, fit in fitters.items()
     ], ignore_index=True)
     return combined[["method", *combined.columns.drop("method")]]

@@ -7,9 +7,9 @@ methods: this module holds them, so that no part copies another's setup.
 * :func:`two_stage_points`: one row per (run, benchmark) at tpr 20 with the score, the
   three validation losses and the own-mixture loss
   (:func:`scalelib.two_stage.merge_losses`) and the task loss
-  (:func:`scalelib.task_loss.merge_task_loss`), split into the rows every method sees
-  (above chance) and the rows dropped (at or below chance, which the direct law cannot
-  take);
+  (:func:`scalelib.task_loss.merge_task_loss`), all of them, and split into the rows
+  every method is fitted to (above chance) and the others (at or below chance, which
+  the direct law cannot take, but which are scored when held out);
 * :data:`COMPUTE_CUTS`: two compute cuts per mixture;
 * :func:`chapter_methods`: the direct law, the four validation-loss routes and the
   task-loss route, by label;
@@ -48,7 +48,7 @@ COMPUTE_CUTS: dict[str, tuple[float, float]] = {"dclm": (1e21, 1e22), "c4": (1e2
 out. The C4 runs stop near 6e21 FLOPs, so its cuts are a decade lower."""
 
 
-def two_stage_points(data_dir: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def two_stage_points(data_dir: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The chapter's rows: headline benchmarks at tpr 20, with every loss attached.
 
     Parameters
@@ -58,17 +58,20 @@ def two_stage_points(data_dir: Path | str | None = None) -> tuple[pd.DataFrame, 
 
     Returns
     -------
-    kept, dropped : pandas.DataFrame
-        :func:`scalelib.data.accuracy_frame` rows (default metrics, broken code
-        evaluations left out) with the columns ``loss_c4, loss_dclm, loss_fineweb,
-        own_loss`` and ``task_loss`` (NaN where the release has none), split by
-        :func:`scalelib.normalise.drop_at_or_below_chance`: ``kept`` are the rows above
-        chance, which every method is fitted to and scored on; ``dropped`` the others.
+    scores, kept, dropped : pandas.DataFrame
+        ``scores``: :func:`scalelib.data.accuracy_frame` rows (default metrics, broken
+        code evaluations left out) with the columns ``loss_c4, loss_dclm, loss_fineweb,
+        own_loss`` and ``task_loss`` (NaN where the release has none); the backtests run
+        on them. Split by :func:`scalelib.normalise.drop_at_or_below_chance`: ``kept``
+        are the rows above chance, which every method is fitted to
+        (:func:`scalelib.backtest.above_chance_only`); ``dropped`` the others, scored
+        only when held out.
     """
     runs = data.load_runs(data_dir=data_dir)
     scores = data.accuracy_frame(tpr=TPR, benchmarks=HEADLINE_BENCHMARKS, data_dir=data_dir)
     scores = merge_task_loss(scores, data.load_results(data_dir=data_dir))
-    return drop_at_or_below_chance(merge_losses(scores, runs))
+    scores = merge_losses(scores, runs)
+    return (scores, *drop_at_or_below_chance(scores))
 
 
 def chapter_methods(*, task_loss: bool = True) -> dict[str, Fitter]:

@@ -13,8 +13,9 @@ def points():
 
 
 def test_rows_are_split_at_chance_and_carry_every_loss(points):
-    kept, dropped = points
+    scores, kept, dropped = points
     assert (len(kept), len(dropped)) == (1186, 172)  # the counts chapter 3 prints
+    assert kept.index.union(dropped.index).equals(scores.index) and kept.index.intersection(dropped.index).empty
     assert (kept["value"] > kept["chance"]).all()
     assert (dropped["value"] <= dropped["chance"]).all()
     assert set(kept["tpr"]) == {20.0}
@@ -34,3 +35,18 @@ def test_methods_and_names():
     assert names[("c4", "C <= 1e+21")] == "c4_cut2"
     assert len(names) == sum(len(cuts) for cuts in COMPUTE_CUTS.values())
     assert glue_key("FLP-M") == "FLP_M" and glue_key("task loss") == "task_loss"
+
+
+def test_every_method_scores_held_out_runs_at_chance_with_the_same_training_rows(points):
+    from scalelib.two_stage import backtest_methods
+
+    scores, _, dropped = points
+    mmlu = scores[(scores["mixture"] == "c4") & (scores["benchmark"] == "mmlu")]
+    held_at_chance = dropped[(dropped["mixture"] == "c4") & (dropped["benchmark"] == "mmlu") & (dropped["flops"] > 1e20)]
+    assert len(held_at_chance) > 0
+    methods = {name: fit for name, fit in chapter_methods(task_loss=False).items() if name in ("direct", "linear")}
+    results = backtest_methods(mmlu, methods, {"c4": (1e20,)})
+    for method, rows in results.groupby("method"):
+        assert len(rows) == (mmlu["flops"] > 1e20).sum(), method  # every held-out run, at chance too
+        assert set(held_at_chance["run"]) <= set(rows.loc[rows["status"] == "ok", "run"]), method
+    assert results["n_train"].nunique() == 1  # the same training rows for every method
