@@ -1,9 +1,12 @@
-"""Shared fixtures: the table of contents and the built book (one build per session)."""
+"""Shared fixtures: the table of contents and the built book (one build per session, shared by the workers)."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -41,20 +44,52 @@ def toc_pages() -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def book_output(tmp_path_factory) -> Path:
-    """Where this test session builds the book: a folder of its own, so that parallel
-    workers (pytest-xdist) never write into one build at once."""
-    return tmp_path_factory.mktemp("book")
+def book_output(tmp_path_factory, worker_id) -> Path:
+    """Where this test session builds the book: one folder for the whole session.
+
+    Under pytest-xdist every worker has a base temporary folder of its own inside one
+    folder of the session; the book goes there, so that the workers that need it
+    (test_book, test_browser) share a single build instead of building it each.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if worker_id != "master" else base) / "book"
+
+
+BUILD_TIMEOUT_SECONDS = 1800
+"""How long a worker waits for the build another worker started."""
 
 
 @pytest.fixture(scope="session")
 def book_build(book_output) -> subprocess.CompletedProcess:
-    """Build the book as the README does (-W: warnings are errors), into ``book_output``."""
+    """Build the book as the README does (-W: warnings are errors), into ``book_output``, once per session.
+
+    The first worker to claim the build (an exclusive create of a marker file, atomic on
+    every platform) runs it and writes its result next to the folder; any other worker
+    waits for that result and reads it.
+    """
+    claim, result_file = book_output.with_suffix(".claimed"), book_output.with_suffix(".result.json")
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        waited = 0.0
+        while not result_file.exists():
+            if waited > BUILD_TIMEOUT_SECONDS:
+                pytest.fail(f"No book build result after {BUILD_TIMEOUT_SECONDS} s: {result_file}")
+            time.sleep(0.5)
+            waited += 0.5
+        saved = json.loads(result_file.read_text())
+        return subprocess.CompletedProcess(saved["args"], saved["returncode"], saved["stdout"], saved["stderr"])
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    return subprocess.run(
+    build = subprocess.run(
         [str(jupyter_book), "build", str(ROOT), "-W", "--keep-going", "--path-output", str(book_output)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
+    partial = result_file.with_suffix(".partial")
+    partial.write_text(json.dumps({
+        "args": build.args, "returncode": build.returncode, "stdout": build.stdout, "stderr": build.stderr,
+    }))
+    partial.replace(result_file)  # appears whole, never half-written
+    return build
 
 
 @pytest.fixture(scope="session")
