@@ -56,18 +56,19 @@ def ratio_benchmarks() -> list[str]:
     return [name for name in HEADLINE_BENCHMARKS if ratios.get(name, 0) > 1]
 
 
-def dclm_ratio_points() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """DCLM scores of :func:`ratio_benchmarks` at every ratio, above and at/below chance.
+def dclm_ratio_points() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """DCLM scores of :func:`ratio_benchmarks` at every ratio: all, above and at/below chance.
 
     Returns
     -------
-    kept, dropped : pandas.DataFrame
-        One row per (run, benchmark), as :func:`scalelib.data.accuracy_frame`;
-        ``kept`` strictly above chance, ``dropped`` the others
+    scores, kept, dropped : pandas.DataFrame
+        One row per (run, benchmark), as :func:`scalelib.data.accuracy_frame`: every
+        score (the backtests score every held-out run), those strictly above chance
+        (what the laws are fitted to) and the others
         (:func:`scalelib.normalise.drop_at_or_below_chance`).
     """
     scores = data.accuracy_frame("dclm", tpr=None, benchmarks=ratio_benchmarks())
-    return drop_at_or_below_chance(scores)
+    return (scores, *drop_at_or_below_chance(scores))
 
 
 def fit_dclm_ratio_laws(kept: pd.DataFrame) -> dict[str, RatioLawFit]:
