@@ -41,10 +41,9 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from fast_fits import OBJECTIVE_TOLERANCE, SUBSETS, bootstrap_times, summarise
+from fast_fits import OBJECTIVE_TOLERANCE, SUBSETS, bootstrap_times, summarise, tpr20_fit_sets
 from fit_laws import timed
 
-from scalelib import data
 from scalelib.bnsl import (
     _terms,
     bnsl_bounds,
@@ -53,7 +52,6 @@ from scalelib.bnsl import (
     fit_bnsl,
 )
 from scalelib.normalise import (
-    drop_at_or_below_chance,
     fit_huber_from_starts,
     huber_loss,
     log_compute_offset,
@@ -96,23 +94,18 @@ def bnsl_multi_start(x: np.ndarray, log_target: np.ndarray) -> float:
 def objective_comparisons(subsets: dict[str, float]) -> pd.DataFrame:
     """Every BNSL fit of the module docstring, new and former."""
     records = []
-    for mixture in data.MIXTURES:
-        kept, _ = drop_at_or_below_chance(data.accuracy_frame(mixture, tpr=20))
-        for benchmark, (subset, cut) in itertools.product(kept["benchmark"].unique(), subsets.items()):
-            rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
-            if len(rows) < 6:
-                continue
-            chance = float(rows["chance"].iloc[0])
-            x = log_compute_offset(rows["flops"].to_numpy())
-            log_target = np.log(neg_log_q(rows["value"].to_numpy(), chance))
-            new, new_seconds = timed(fit_bnsl, rows["flops"], rows["value"], chance=chance)
-            old, old_seconds = timed(bnsl_multi_start, x, log_target)
-            records.append({
-                "law": "Eq. 1 BNSL", "mixture": mixture, "benchmark": benchmark, "runs": subset, "n": len(rows),
-                "new": new.objective, "multi-start": old, "new_s": new_seconds, "multi-start_s": old_seconds,
-            })
-            print(f"  {mixture:4s} {benchmark:40s} {subset:10s} n={len(rows):2d} new/old - 1 = {new.objective / old - 1:+.1e}"
-                  f"  {1e3 * new_seconds:6.0f} ms vs {1e3 * old_seconds:6.0f} ms", flush=True)
+    for mixture, benchmark, subset, rows in tpr20_fit_sets(subsets, min_runs=6):
+        chance = float(rows["chance"].iloc[0])
+        x = log_compute_offset(rows["flops"].to_numpy())
+        log_target = np.log(neg_log_q(rows["value"].to_numpy(), chance))
+        new, new_seconds = timed(fit_bnsl, rows["flops"], rows["value"], chance=chance)
+        old, old_seconds = timed(bnsl_multi_start, x, log_target)
+        records.append({
+            "law": "Eq. 1 BNSL", "mixture": mixture, "benchmark": benchmark, "runs": subset, "n": len(rows),
+            "new": new.objective, "multi-start": old, "new_s": new_seconds, "multi-start_s": old_seconds,
+        })
+        print(f"  {mixture:4s} {benchmark:40s} {subset:10s} n={len(rows):2d} new/old - 1 = {new.objective / old - 1:+.1e}"
+              f"  {1e3 * new_seconds:6.0f} ms vs {1e3 * old_seconds:6.0f} ms", flush=True)
     return pd.DataFrame(records)
 
 

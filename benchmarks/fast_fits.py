@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -114,21 +114,29 @@ def compare(law: str, rows: pd.DataFrame, fit_new: Callable, inputs: np.ndarray,
     }
 
 
+def tpr20_fit_sets(subsets: dict[str, float], min_runs: int) -> Iterator[tuple[str, str, str, pd.DataFrame]]:
+    """``(mixture, benchmark, subset, rows)`` of every fit set at tpr 20: runs above chance with C <= cut.
+
+    Sets with fewer than ``min_runs`` runs are left out.
+    """
+    for mixture in data.MIXTURES:
+        kept, _ = drop_at_or_below_chance(data.accuracy_frame(mixture, tpr=20))
+        for benchmark, (subset, cut) in itertools.product(kept["benchmark"].unique(), subsets.items()):
+            rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
+            if len(rows) >= min_runs:
+                yield mixture, benchmark, subset, rows
+
+
 def objective_comparisons() -> pd.DataFrame:
     """Every Eq. 6 and Eq. 4 fit of the module docstring, three ways."""
     records = []
-    for mixture in data.MIXTURES:
-        kept, _ = drop_at_or_below_chance(data.accuracy_frame(mixture, tpr=20))
-        for benchmark, (subset, cut) in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
-            rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
-            if len(rows) < 4:
-                continue
-            records.append({"mixture": mixture, "benchmark": benchmark, "runs": subset, **compare(
-                "Eq. 6 saturating", rows,
-                lambda r, c: fit_saturating_law(r["flops"], r["value"], chance=c),
-                log_compute_offset(rows["flops"].to_numpy()), saturating_multi_start,
-                lambda x, log_target, _: saturating_reference(x, log_target),
-            )})
+    for mixture, benchmark, subset, rows in tpr20_fit_sets(SUBSETS, min_runs=4):
+        records.append({"mixture": mixture, "benchmark": benchmark, "runs": subset, **compare(
+            "Eq. 6 saturating", rows,
+            lambda r, c: fit_saturating_law(r["flops"], r["value"], chance=c),
+            log_compute_offset(rows["flops"].to_numpy()), saturating_multi_start,
+            lambda x, log_target, _: saturating_reference(x, log_target),
+        )})
     kept, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=None))
     for benchmark, (subset, cut) in itertools.product(kept["benchmark"].unique(), SUBSETS.items()):
         rows = kept[(kept["benchmark"] == benchmark) & (kept["flops"] <= cut)]
