@@ -16,6 +16,8 @@ __all__ = [
     "MIXTURE_LABELS",
     "COMPUTE_LABEL",
     "use_book_style",
+    "ORDERED_COLOURMAP",
+    "ORDERED_COLOURMAP_END",
     "log_scale_colour",
     "small_multiples",
     "shared_legend",
@@ -62,11 +64,22 @@ def use_book_style() -> None:
     pd.set_option("display.width", 120)
 
 
+ORDERED_COLOURMAP = "plasma"
+"""Colour map of ordered values (ratios, k, compute): perceptually uniform and readable in
+grey, and its hue changes from one end to the other (dark blue, purple, pink, orange), so
+neighbouring values such as tpr 10 and tpr 20 differ in hue, not only in lightness as
+on viridis's dark end."""
+
+ORDERED_COLOURMAP_END = 0.85
+"""The largest value is drawn at this position of the map: its last stretch is a pale
+yellow that is hard to see on white."""
+
+
 def log_scale_colour(value: float, values: list[float]) -> tuple[float, float, float, float]:
-    """Colour of ``value`` on a log scale spanning ``values`` (viridis): a ratio, k, compute ..."""
+    """Colour of ``value`` on a log scale spanning ``values`` (:data:`ORDERED_COLOURMAP`): a ratio, k, compute ..."""
     low, high = np.log(min(values)), np.log(max(values))
     position = 0.5 if high == low else (np.log(value) - low) / (high - low)
-    return plt.get_cmap("viridis")(0.9 * position)
+    return plt.get_cmap(ORDERED_COLOURMAP)(ORDERED_COLOURMAP_END * position)
 
 
 def small_multiples(n_panels: int, *, n_columns: int = 4, panel_size: tuple[float, float] = (2.6, 2.1)):
