@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "CALIBRATED_REACH",
     "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
-    "line_forecaster", "interval_fitter", "forecast_runs", "plot_runs_forecast",
+    "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs", "plot_runs_forecast",
 ]
 
 LAWS: dict[str, str] = {
@@ -363,8 +363,15 @@ def _group_problem(rows: pd.DataFrame, law: str, *, noise: str) -> str:
     return ""
 
 
-def _usable_only(fit: IntervalFitter, law: str) -> IntervalFitter:
-    """``fit`` on the training rows off the chance floor, refusing too few in plain words."""
+def fit_away_from_chance(fit: IntervalFitter, law: str = "direct") -> IntervalFitter:
+    """``fit`` on the training rows off the chance floor, refusing too few in plain words.
+
+    Training rows :func:`near_chance` are left out of the fit (within
+    :data:`NEAR_CHANCE_SE` binomial standard errors of chance, or at or below it); a
+    backtest with this fitter still scores every held-out row, near chance too.
+    Fewer than ``MIN_RUNS[law]`` rows left raise a
+    :class:`~scalelib.normalise.ScalingDataError` that says what to do.
+    """
 
     def fit_usable(training_rows: pd.DataFrame) -> IntervalPredictor:
         usable = training_rows[~near_chance(training_rows)]
@@ -535,7 +542,7 @@ def forecast_runs(
         if correlation < FALLING_CORRELATION:
             warnings.append(f"{panel}: the score falls as compute grows (rank correlation {correlation:.2f}); "
                             "if these are error rates, give 1 - error as accuracy")
-        group_fit = _usable_only(fit, law)
+        group_fit = fit_away_from_chance(fit, law)
         group_cut = cut if cut is not None else _default_cut(usable["flops"])
         if (rows["flops"] > group_cut).any() and (rows["flops"] <= group_cut).any():
             result = backtest_intervals(rows.drop(columns="mixture", errors="ignore"), group_fit,

@@ -15,8 +15,9 @@ from scalelib.backtest import backtest
 from scalelib.benchmark_info import ALIASES, BENCHMARKS, CHANCE_LEVELS, chance_level_table, known_chance
 from scalelib.cli import main, read_runs
 from scalelib.intervals import backtest_intervals, law_interval_fitter
+from scalelib.normalise import ScalingDataError
 from scalelib.ratio_law import per_ratio_interval_fitter
-from scalelib.your_runs import aggregate_mean, forecast_runs, line_forecaster, near_chance
+from scalelib.your_runs import aggregate_mean, fit_away_from_chance, forecast_runs, line_forecaster, near_chance
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTI = ROOT / "data" / "example_runs_multi.csv"
@@ -322,3 +323,22 @@ def test_derived_example_file_is_copied_from_the_released_runs():
     np.testing.assert_array_equal(example["val_loss"], losses.loc[list(zip(example["mixture"], example["run"]))])
     manifest = (ROOT / "data" / "SHA256SUMS").read_text()
     assert f"{hashlib.sha256(MULTI.read_bytes()).hexdigest()}  example_runs_multi.csv" in manifest
+
+
+def test_fit_away_from_chance_leaves_near_chance_runs_out_of_the_fit_and_scores_them_held_out():
+    # synthetic runs (generated here): a direct law above chance, and the first runs on the floor
+    flops = np.geomspace(1e18, 1e22, 12)
+    value = 0.25 + 0.75 * np.exp(-3.0 * (flops / 1e18) ** -0.2)
+    value[[0, 1, 10]] = 0.251  # within two binomial standard errors of chance on 1,000 items
+    rows = pd.DataFrame({"run": [f"r{i}" for i in range(12)], "benchmark": "b", "flops": flops,
+                         "value": value, "chance": 0.25, "n_items": 1000})
+    assert near_chance(rows).tolist() == [True, True] + [False] * 8 + [True, False]
+    seen = []
+    fitter = law_interval_fitter("direct")
+    result = backtest_intervals(
+        rows, fit_away_from_chance(lambda training: seen.append(training) or fitter(training)), compute_cut=1e21
+    )
+    assert seen[0]["run"].tolist() == [f"r{i}" for i in range(2, 9)]  # the two floor runs left out
+    assert result["run"].tolist() == ["r9", "r10", "r11"] and (result["status"] == "ok").all()  # r10 scored
+    with pytest.raises(ScalingDataError, match="clearly above chance"):
+        fit_away_from_chance(fitter, "bnsl")(rows[rows["flops"] <= 1e20])
