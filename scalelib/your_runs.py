@@ -63,7 +63,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "CALIBRATED_REACH",
+    "LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
+    "FAILED_BACKTEST_MIN_RUNS", "CALIBRATED_REACH",
     "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
     "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs", "plot_runs_forecast",
 ]
@@ -98,6 +99,15 @@ the forecaster's :data:`scalelib.auto_forecast.NEAR_CHANCE_SE`)."""
 
 WIDE_INTERVAL_SHARE = 0.5
 """An interval wider than this share of the range above chance, ``1 - chance``, is remarked on."""
+
+FAILED_BACKTEST_COVERAGE = 0.5
+"""A group whose backtest intervals cover fewer than this share of their held-out runs gets a
+warning. Not tuned on the release: for a nominal 90% interval, covering fewer than half of
+:data:`FAILED_BACKTEST_MIN_RUNS` or more held-out runs by chance alone has probability below
+1% (binomial, 2 or fewer of 5 at 0.9: 0.009), so the law, not bad luck, is what failed."""
+
+FAILED_BACKTEST_MIN_RUNS = 5
+"""Held-out runs a backtest needs before :data:`FAILED_BACKTEST_COVERAGE` is judged."""
 
 CALIBRATED_REACH = max(ROLLING_ORIGIN_FRACTIONS)
 """How far beyond the fitted runs the drift calibration reaches, as a share of their
@@ -424,6 +434,20 @@ def _warnings_for(name: str, rows: pd.DataFrame, table: pd.DataFrame, fitted: pd
     return notes
 
 
+def _failed_backtest(summary: pd.DataFrame, level: float) -> str:
+    """Why a group's backtest failed (its intervals covered too few held-out runs), or ``""``."""
+    if summary.empty or "coverage" not in summary.columns:
+        return ""
+    row = summary.iloc[0]
+    if row.get("status", "ok") != "ok" or row["n_held_out"] < FAILED_BACKTEST_MIN_RUNS:
+        return ""
+    if row["coverage"] >= FAILED_BACKTEST_COVERAGE:
+        return ""
+    return (f"the backtest failed: only {row['coverage']:.0%} of its {int(row['n_held_out'])} held-out runs fell "
+            f"inside their {level:.0%} intervals (mean error {row['mean_abs_error']:.1f} points); a forecast from "
+            "these runs is not to be trusted as far beyond them as the cut was")
+
+
 def _falling(rows: pd.DataFrame) -> float:
     """Rank correlation of score with compute (NaN for fewer than three runs or a flat score)."""
     if len(rows) < 3 or rows["value"].nunique() < 2 or rows["flops"].nunique() < 2:
@@ -551,6 +575,9 @@ def forecast_runs(
                 **labels, panel=panel, verdict=np.where(result["status"] == "ok", "forecast", "unpredictable")))
             summary = summarise_intervals(result).drop(columns="benchmark")
             summaries.append(summary.assign(**labels, panel=panel, law=law))
+            failed = _failed_backtest(summary, level)
+            if failed:
+                warnings.append(f"{panel}: {failed}")
         else:
             summaries.append(pd.DataFrame([{**labels, "panel": panel, "law": law, "status": "skipped",
                                             "reason": f"no run on one side of the cut {group_cut:.3g} FLOPs"}]))
