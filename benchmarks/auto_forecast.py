@@ -58,7 +58,7 @@ def main() -> None:
     seven = table.loc[list(REFERENCE_BENCHMARKS)]
     print("1. Reference backtest: DCLM, tpr 20, acc, fit C <= 1e21 (mean absolute error, points)")
     print(table.drop(columns=["mixture", "split"]).round(2).to_string())
-    print(f"mean of 7: " + ", ".join(f"{column} {seven[column].mean():.2f}"
+    print("mean of 7: " + ", ".join(f"{column} {seven[column].mean():.2f}"
                                      for column in ["paper Eq. 2", *laws, *BASELINES, "auto"]))
     beaten = int((seven["auto"] < seven["paper Eq. 2"]).sum())
     print(f"auto forecasts {int((seven['verdict'] == 'forecast').sum())} of 7 and beats the paper's Eq. 2 on "

@@ -69,6 +69,7 @@ from scalelib.profile_fit import (
     huber_objective,
     polish_huber,
     profile_amplitudes,
+    tie_order,
 )
 
 __all__ = [
@@ -380,14 +381,6 @@ def _distinct_best(objective: np.ndarray, candidates: np.ndarray, n_best: int) -
     return np.array(kept, dtype=int)
 
 
-def _tie_order(losses: np.ndarray) -> np.ndarray:
-    """Indices from lowest to highest loss, losses within :data:`~scalelib.profile_fit.TIE_TOLERANCE` in given order."""
-    losses = np.asarray(losses, dtype=float)
-    finite = losses[np.isfinite(losses)]
-    scale = TIE_TOLERANCE * (finite.min() if finite.size and finite.min() > 0 else 1.0)
-    return np.lexsort((np.arange(len(losses)), np.round(np.where(np.isfinite(losses), losses, np.inf) / scale)))
-
-
 def _starts(x: np.ndarray, log_target: np.ndarray) -> list[np.ndarray]:
     """Starts for the screen: distinct minima of the coarse profile, then of the log-linear grid."""
     profile = bnsl_profile(x)
@@ -408,7 +401,7 @@ def _starts(x: np.ndarray, log_target: np.ndarray) -> list[np.ndarray]:
         profile.parameters(theta, amplitudes) if new < old else parameters[index]
         for theta, amplitudes, new, old, index in zip(exponents, coefficients, profiled, log_linear.ravel()[minima], minima)
     ]
-    return starts + [candidates[i] for i in _distinct_best(losses, _tie_order(losses), N_LOG_LINEAR_STARTS)]
+    return starts + [candidates[i] for i in _distinct_best(losses, tie_order(losses), N_LOG_LINEAR_STARTS)]
 
 
 def _huber_least_squares(
@@ -525,7 +518,7 @@ def fit_bnsl(
     log_target = np.log(neg_log_q(accuracy, chance))
     starts = _starts(x, log_target)
     screened = [_huber_least_squares(x, log_target, start, max_nfev=SCREEN_EVALUATIONS) for start in starts]
-    order = _tie_order([result.cost for result in screened])[:N_POLISHED]
+    order = tie_order([result.cost for result in screened])[:N_POLISHED]
     best = polish_huber(
         lambda parameters: bnsl_log_residuals(parameters, x, log_target),
         lambda parameters: bnsl_log_residuals_jacobian(parameters, x, log_target),

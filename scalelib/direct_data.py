@@ -122,8 +122,9 @@ def chance_sensitivity(
         ``mean_abs_error`` (points), ``n_runs`` (runs above the shifted chance). A
         benchmark left with too few runs to fit has NaN in its numbers.
     """
-    rows = []
+    tables = []
     multiple_choice = scores["chance"] > 0
+    keys = ["mixture", "benchmark"]
     for shift in shifts:
         shifted = scores.assign(chance=scores["chance"] + shift * multiple_choice)
         usable, _ = drop_at_or_below_chance(shifted)
@@ -131,16 +132,13 @@ def chance_sensitivity(
         errors = summarise_backtest(
             backtest(shifted, above_chance_only(direct_law_forecaster()), compute_cut=compute_cut)
         )
-        errors = errors.set_index(["mixture", "benchmark"])["mean_abs_error"]
-        for key in sorted(scores.groupby(["mixture", "benchmark"]).groups):
-            fit = fits.get(key)
-            rows.append({
-                "mixture": key[0], "benchmark": key[1], "shift": shift,
-                "alpha": fit.alpha if fit is not None else float("nan"),
-                "mean_abs_error": float(errors.get(key, float("nan"))),
-                "n_runs": int(((usable["mixture"] == key[0]) & (usable["benchmark"] == key[1])).sum()),
-            })
-    return pd.DataFrame(rows)
+        table = pd.DataFrame(index=pd.MultiIndex.from_tuples(sorted(scores.groupby(keys).groups), names=keys))
+        table["shift"] = shift
+        table["alpha"] = [fits[key].alpha if key in fits else float("nan") for key in table.index]
+        table["mean_abs_error"] = errors.set_index(keys)["mean_abs_error"]
+        table["n_runs"] = usable.groupby(keys).size().reindex(table.index, fill_value=0)
+        tables.append(table.reset_index())
+    return pd.concat(tables, ignore_index=True)
 
 
 def coverage_by_drift_degrees_of_freedom(
@@ -159,22 +157,19 @@ def coverage_by_drift_degrees_of_freedom(
     -------
     pandas.DataFrame
         One row per mixture and degrees of freedom: ``mixture``, ``degrees_of_freedom``,
-        ``coverage``, ``mean_width_points``, ``n_runs`` (held-out runs scored).
+        ``coverage``, ``mean_width_points``, ``n_held_out`` (held-out runs scored)
+        (:func:`scalelib.intervals.summarise_intervals` per mixture).
     """
     cuts = BOOK_CUTS if cuts is None else cuts
-    rows = []
+    summaries = []
     for nu in degrees:
         fitter = law_interval_fitter("direct", drift_degrees_of_freedom=nu, progress=False)
         intervals = backtest_at_cuts(
             scores, above_chance_only(fitter), cuts, run_backtest=backtest_intervals, level=level
         )
-        scored = intervals[intervals["status"] == "ok"]
-        for mixture, held_out in scored.groupby("mixture"):
-            rows.append({
-                "mixture": mixture, "degrees_of_freedom": nu, "coverage": float(held_out["covered"].mean()),
-                "mean_width_points": float(held_out["width_points"].mean()), "n_runs": len(held_out),
-            })
-    return pd.DataFrame(rows)
+        summaries.append(summarise_intervals(intervals, by=["mixture"]).assign(degrees_of_freedom=nu))
+    columns = ["mixture", "degrees_of_freedom", "coverage", "mean_width_points", "n_held_out"]
+    return pd.concat(summaries, ignore_index=True)[columns]
 
 
 def cross_mixture_calibration(coverage: pd.DataFrame, *, level: float = LEVEL) -> pd.DataFrame:

@@ -53,6 +53,7 @@ __all__ = [
     "REFINE_POINTS",
     "TIE_TOLERANCE",
     "first_lowest",
+    "tie_order",
     "huber_objective",
     "profile_amplitudes",
     "grid_local_minima",
@@ -142,6 +143,19 @@ def first_lowest(losses: np.ndarray, axis: int = -1) -> np.ndarray:
     losses = np.asarray(losses, dtype=float)
     lowest = np.min(losses, axis=axis, keepdims=True)
     return np.argmax(losses <= lowest + TIE_TOLERANCE * np.abs(lowest), axis=axis)
+
+
+def tie_order(losses: np.ndarray) -> np.ndarray:
+    """Indices from the lowest loss to the highest; losses within :data:`TIE_TOLERANCE` keep their order.
+
+    Losses are ranked after rounding to the tie tolerance (relative to the lowest finite
+    loss), so two candidates that differ only in the last bits rank the same on every CPU,
+    in the order given. Non-finite losses come last.
+    """
+    losses = np.asarray(losses, dtype=float)
+    finite = losses[np.isfinite(losses)]
+    scale = TIE_TOLERANCE * (finite.min() if finite.size and finite.min() > 0 else 1.0)
+    return np.lexsort((np.arange(len(losses)), np.round(np.where(np.isfinite(losses), losses, np.inf) / scale)))
 
 
 def _weighted_solve(design: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -264,11 +278,7 @@ def grid_local_minima(objective: np.ndarray, n_best: int = N_POLISHED) -> np.nda
     candidates = np.flatnonzero(is_minimum.ravel())
     if candidates.size == 0:
         return np.array([int(first_lowest(objective.ravel()))])
-    # rank by loss rounded to the tie tolerance, ties in grid order
-    values = objective.ravel()[candidates]
-    scale = TIE_TOLERANCE * (values.min() if values.min() > 0 else 1.0)
-    order = np.lexsort((np.arange(len(values)), np.round(values / scale)))
-    return candidates[order[:n_best]]
+    return candidates[tie_order(objective.ravel()[candidates])[:n_best]]
 
 
 def polish_huber(

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from scalelib.normalise import huber_loss
-from scalelib.profile_fit import first_lowest, polish_huber, grid_local_minima, huber_objective, profile_amplitudes
+from scalelib.profile_fit import (
+    first_lowest, grid_local_minima, huber_objective, polish_huber, profile_amplitudes, tie_order,
+)
 from scalelib.saturating_law import fit_saturating_law
 
 X = np.linspace(-5.0, 2.0, 30)
@@ -102,3 +104,9 @@ def test_polish_keeps_the_first_of_tied_optima():
     clear_winner = polish_huber(*problem(1e-2), starts, bounds)
     assert clear_winner.x[0] < 0.7 - 1e-3
 
+
+
+def test_tie_order_keeps_the_given_order_within_the_tolerance_and_puts_non_finite_last():
+    losses = [2.0, 1.0 + 1e-13, np.inf, 1.0, 1.5, np.nan]
+    # 1 + 1e-13 and 1 tie (relative 1e-13 < TIE_TOLERANCE): the first given comes first
+    assert tie_order(losses).tolist() == [1, 3, 4, 0, 2, 5]
