@@ -82,7 +82,6 @@ from scalelib.backtest import (
     Predictor,
     _group_columns,
     single_chance_level,
-    backtest,
     backtest_split,
     forecast_rows,
     forecasts_below_cut,
@@ -763,38 +762,60 @@ def inner_backtest_errors(
 
     For each fraction ``f`` of ``fractions``, the law is fitted to the training runs
     below the inner cut :math:`\\log C_{\\max} - f (\\log C_{\\max} - \\log C_{\\min})`
-    and forecasts the training runs above it (:func:`scalelib.backtest.backtest`). No
-    held-out run is involved: these are the inner backtests of
-    :func:`estimate_drift_rate`.
+    and forecasts the training runs above it, as :func:`scalelib.backtest.backtest`
+    would for this one benchmark (same rows, same order). No held-out run is involved:
+    these are the inner backtests of :func:`estimate_drift_rate`. Inner cuts that keep
+    the same runs share one fit (a fit is a function of its rows), so a law is fitted
+    at most once per distinct inner training set.
 
     Returns
     -------
     pandas.DataFrame
-        One row per inner held-out run and fraction: ``fraction``, ``inner_cut`` (FLOPs),
-        ``run``, the compute column, ``error_y`` (forecast minus observed, in
-        :math:`y = \\log(-\\log Q)`) and ``efolds_beyond`` (:math:`d`, e-folds of compute
-        beyond the inner fit's largest run). Inner cuts the law cannot fit contribute no
-        rows.
+        One row per inner held-out run and fraction, in order of fraction then compute:
+        ``fraction``, ``inner_cut`` (FLOPs), ``run``, the compute column, ``error_y``
+        (forecast minus observed, in :math:`y = \\log(-\\log Q)`) and ``efolds_beyond``
+        (:math:`d`, e-folds of compute beyond the inner fit's largest run). Inner cuts
+        the law cannot fit (a :class:`~scalelib.normalise.ScalingDataError`) contribute
+        no rows.
     """
-    log_compute = np.log(training_rows[compute_column].to_numpy(dtype=float))
+    compute = _rows_compute(training_rows, compute_column)
+    log_compute = np.log(compute)
     span = log_compute.max() - log_compute.min()
     chance = single_chance_level(training_rows)
+    forecasts: dict[bytes, pd.DataFrame | None] = {}
     parts = []
     for fraction in fractions:
         cut = float(np.exp(log_compute.max() - fraction * span))
-        inner = backtest(training_rows, fit, compute_cut=cut, compute_column=compute_column)
-        fitted = inner[inner["status"] == "ok"]
-        if fitted.empty:
+        is_inner = compute <= cut
+        key = is_inner.tobytes()
+        if key not in forecasts:
+            forecasts[key] = _inner_forecast(training_rows, fit, is_inner, compute_column, chance)
+        forecast = forecasts[key]
+        if forecast is None:
             continue
-        inner_fitted = training_rows.loc[training_rows[compute_column] <= cut, compute_column]
-        parts.append(pd.DataFrame({
-            "fraction": fraction, "inner_cut": cut, "run": fitted["run"].to_numpy(),
-            compute_column: fitted[compute_column].to_numpy(dtype=float),
-            "error_y": transformed(fitted["predicted"], chance) - transformed(fitted["observed"], chance),
-            "efolds_beyond": extrapolation_distance(fitted[compute_column], inner_fitted),
-        }))
+        parts.append(forecast.assign(fraction=fraction, inner_cut=cut))
     columns = ["fraction", "inner_cut", "run", compute_column, "error_y", "efolds_beyond"]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def _inner_forecast(
+    training_rows: pd.DataFrame, fit: Fitter, is_inner: np.ndarray, compute_column: str, chance: float,
+) -> pd.DataFrame | None:
+    """Fit the rows ``is_inner`` and forecast the others (in compute order); None if refused."""
+    held_out = training_rows[~is_inner].sort_values(compute_column, kind="stable")
+    if held_out.empty or not is_inner.any():
+        return None
+    inner = training_rows[is_inner]
+    try:
+        predicted = np.asarray(fit(inner.copy())(held_out.copy()), dtype=float)
+    except ScalingDataError:
+        return None
+    held_out_compute = held_out[compute_column].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "run": held_out["run"].to_numpy(), compute_column: held_out_compute,
+        "error_y": transformed(predicted, chance) - transformed(held_out["value"].to_numpy(dtype=float), chance),
+        "efolds_beyond": extrapolation_distance(held_out_compute, inner[compute_column].to_numpy(dtype=float)),
+    })
 
 
 def estimate_drift_rate(
