@@ -53,13 +53,8 @@ import pandas as pd
 from scipy.optimize import Bounds, basinhopping, minimize
 
 from scalelib import data
-from scalelib.bnsl import (
-    bnsl_bounds,
-    bnsl_log_residuals,
-    bnsl_log_residuals_jacobian,
-    fit_bnsl,
-)
-from scalelib.direct_law import fit_direct_law
+from scalelib.bnsl import BNSL_LAW
+from scalelib.direct_law import DIRECT_LAW
 from scalelib.normalise import (
     REFERENCE_COMPUTE,
     ScalingDataError,
@@ -70,19 +65,18 @@ from scalelib.normalise import (
     neg_log_q,
 )
 from scalelib.intervals import transformed
-from scalelib.saturating_law import (
-    fit_saturating_law,
-    saturating_bounds,
-    saturating_log_residuals,
-    saturating_log_residuals_jacobian,
-)
+from scalelib.laws import LAWS as REGISTERED_LAWS
+from scalelib.laws import Law
+from scalelib.saturating_law import SATURATING_LAW
+
+COMPUTE_LAWS = tuple(law for law in REGISTERED_LAWS.values() if law.columns == ("flops",))
+"""The registered laws of compute alone (Eq. 2, Eq. 6, Eq. 1), fitted here per benchmark."""
 
 LAWS: dict[str, Callable] = {
-    "direct, closed form": fit_direct_law,
-    "direct, lmfit": partial(fit_direct_law, method="accuracy_space"),
-    "saturating": fit_saturating_law,
-    "BNSL": fit_bnsl,
+    **{f"{law.name}, closed form" if law.analytic_interval else law.name: law.fit for law in COMPUTE_LAWS},
+    f"{DIRECT_LAW.name}, lmfit": partial(DIRECT_LAW.fit, method="accuracy_space"),
 }
+"""Fits timed, by label: each law of :data:`COMPUTE_LAWS`, and Eq. 2's lmfit fit in accuracy space too."""
 
 MATCH_TOLERANCE = 1e-6
 """Relative slack within which our loss counts as equal to the reference's."""
@@ -95,21 +89,21 @@ PAPER_BNSL_RANGES = {"a": (0.0, 5.0), "c0": (0.1, 3.0), "c1": (0.1, 3.0), "f1": 
 
 
 def huber_objective(
-    residuals: Callable, jacobian: Callable, x: np.ndarray, log_target: np.ndarray
+    law: Law, x: np.ndarray, log_target: np.ndarray
 ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
-    """The robust fits' objective and its gradient, for scipy's scalar minimisers."""
+    """A robust law's objective and its gradient, for scipy's scalar minimisers."""
 
     def value_and_gradient(parameters: np.ndarray) -> tuple[float, np.ndarray]:
-        r = residuals(parameters, x, log_target)
-        return huber_loss(r), huber_loss_gradient(r, jacobian(parameters, x, log_target))
+        r = law.residuals(parameters, x, log_target)
+        return huber_loss(r), huber_loss_gradient(r, law.jacobian(parameters, x, log_target))
 
     return value_and_gradient
 
 
 def saturating_reference(x: np.ndarray, log_target: np.ndarray) -> float:
     """Best loss of L-BFGS-B from each point of the paper's 150-point grid (Eq. 6)."""
-    objective = huber_objective(saturating_log_residuals, saturating_log_residuals_jacobian, x, log_target)
-    lower, upper = saturating_bounds()
+    objective = huber_objective(SATURATING_LAW, x, log_target)
+    lower, upper = SATURATING_LAW.bounds(x)
     best = np.inf
     for alpha, log_A, log_E in itertools.product(
         np.linspace(0, 2, 5), np.linspace(0, 25, 6), np.linspace(-1, 1, 5)
@@ -126,7 +120,7 @@ def saturating_reference(x: np.ndarray, log_target: np.ndarray) -> float:
 def bnsl_reference_start(x: np.ndarray, log_target: np.ndarray, seed: int) -> np.ndarray:
     """One random start for the BNSL reference, in the fitted parametrisation of scalelib.bnsl."""
     rng = np.random.default_rng(seed)
-    lower, upper = bnsl_bounds(x)
+    lower, upper = BNSL_LAW.bounds(x)
     c0 = rng.uniform(*PAPER_BNSL_RANGES["c0"])
     start = np.array([
         rng.uniform(*PAPER_BNSL_RANGES["a"]),
@@ -144,9 +138,9 @@ def bnsl_reference_run(
 ) -> tuple[np.ndarray, float, float]:
     """One start of the BNSL reference: basinhopping with L-BFGS-B. Returns (x, loss, seconds)."""
     started = time.perf_counter()
-    lower, upper = bnsl_bounds(x)
+    lower, upper = BNSL_LAW.bounds(x)
     result = basinhopping(
-        huber_objective(bnsl_log_residuals, bnsl_log_residuals_jacobian, x, log_target),
+        huber_objective(BNSL_LAW, x, log_target),
         bnsl_reference_start(x, log_target, seed),
         niter=n_hops,
         minimizer_kwargs={
@@ -167,9 +161,9 @@ def bnsl_reference(
     hop_options = PAPER_LBFGS_OPTIONS if args.paper_tolerances else {}
     runs = list(pool.map(partial(bnsl_reference_run, x, log_target, args.hops, hop_options), range(args.starts)))
     best_x, _, _ = min(runs, key=lambda run: run[1])
-    lower, upper = bnsl_bounds(x)
+    lower, upper = BNSL_LAW.bounds(x)
     polished, polish_seconds = timed(
-        minimize, huber_objective(bnsl_log_residuals, bnsl_log_residuals_jacobian, x, log_target),
+        minimize, huber_objective(BNSL_LAW, x, log_target),
         best_x, jac=True, method="L-BFGS-B", bounds=Bounds(lower, upper), options=PAPER_LBFGS_OPTIONS,
     )
     best_loss = min(min(loss for _, loss, _ in runs), polished.fun)
@@ -219,10 +213,10 @@ def compare_with_reference(
     x = log_compute_offset(kept["flops"].to_numpy())
     log_target = np.log(neg_log_q(kept["value"].to_numpy(), chance))
     references = {}
-    if "saturating" in fits:
-        references["saturating"] = timed(saturating_reference, x, log_target)
-    if run_bnsl and "BNSL" in fits:
-        references["BNSL"] = bnsl_reference(x, log_target, args, pool)
+    if SATURATING_LAW.name in fits:
+        references[SATURATING_LAW.name] = timed(saturating_reference, x, log_target)
+    if run_bnsl and BNSL_LAW.name in fits:
+        references[BNSL_LAW.name] = bnsl_reference(x, log_target, args, pool)
     records = []
     for law, (reference_loss, reference_seconds) in references.items():
         ours, our_seconds = fits[law]

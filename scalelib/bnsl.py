@@ -49,6 +49,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult, least_squares
 
 from scalelib.backtest import Fitter, law_forecaster
+from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows, optimized_parameters
 from scalelib.validation import check_compute
 from scalelib.normalise import (
     HUBER_DELTA,
@@ -98,6 +99,7 @@ __all__ = [
     "bnsl_profile",
     "fit_bnsl",
     "bnsl_forecaster",
+    "BNSL_LAW",
 ]
 
 N_PARAMETERS = 6
@@ -545,3 +547,26 @@ def fit_bnsl(
 def bnsl_forecaster(*, compute_column: str = "flops") -> Fitter:
     """A :func:`scalelib.backtest.backtest` fitter fitting Eq. 1 with :func:`fit_bnsl`."""
     return law_forecaster(fit_bnsl, compute_column=compute_column)
+
+
+BNSL_LAW = Law(
+    name="bnsl",
+    title="Eq. 1",
+    description="Eq. 1, broken power law (BNSL), per group",
+    equation="-log Q = a + b C^-c0 (1 + (C / d1)^(1 / f1))^(-c1 f1)",
+    latex=r"-\log Q = a + b\,C^{-c_0}\left(1 + (C / d_1)^{1 / f_1}\right)^{-c_1 f_1}",
+    columns=("flops",),
+    n_parameters=N_PARAMETERS,
+    min_runs=N_PARAMETERS + 1,
+    inputs=centred_log_compute,
+    neg_log_q=bnsl_neg_log_q,
+    residuals=bnsl_log_residuals,
+    jacobian=bnsl_log_residuals_jacobian,
+    bounds=bnsl_bounds,
+    fit=fit_bnsl,
+    fit_rows=fit_compute_law_to_rows(fit_bnsl),
+    parameters=optimized_parameters,
+    forecaster=bnsl_forecaster,
+    robust=True,
+)
+"""Eq. 1 (BNSL) as a :class:`~scalelib.interfaces.Law`: robust fit, bootstrap resamples polished from the estimate."""

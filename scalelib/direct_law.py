@@ -25,7 +25,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from scalelib.backtest import Fitter, evaluation_noise_points, law_forecaster
+from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows
 from scalelib.normalise import (
+    REFERENCE_COMPUTE,
     ScalingDataError,
     accuracy_from_neg_log_q,
     covariance_from_jacobian,
@@ -41,8 +43,12 @@ __all__ = [
     "Method",
     "DirectLawFit",
     "direct_law_neg_log_q",
+    "direct_law_log_residuals",
+    "direct_law_log_residuals_jacobian",
+    "direct_law_bounds",
     "fit_direct_law",
     "direct_law_forecaster",
+    "DIRECT_LAW",
 ]
 
 N_PARAMETERS = 2
@@ -104,6 +110,33 @@ class DirectLawFit:
 def direct_law_neg_log_q(compute: ArrayLike, log_A: float, alpha: float) -> np.ndarray:
     """Eq. 2: ``-log Q = A C^(-alpha)``, evaluated as ``exp(log A - alpha log C)``."""
     return np.exp(log_A - alpha * np.log(np.asarray(compute, dtype=float)))
+
+
+def _centred_neg_log_q(x: np.ndarray, parameters: np.ndarray) -> np.ndarray:
+    """Eq. 2 on centred log compute ``x = log(C / C_ref)``: ``A_ref exp(-alpha x)``, parameters ``(log A_ref, alpha)``."""
+    log_A_ref, alpha = parameters
+    return np.exp(log_A_ref - alpha * x)
+
+
+def direct_law_log_residuals(parameters: np.ndarray, x: np.ndarray, log_target: np.ndarray) -> np.ndarray:
+    """Residuals ``log(A_ref exp(-alpha x)) - log(-log Q) = log A_ref - alpha x - log(-log Q)``, the line's."""
+    log_A_ref, alpha = parameters
+    return log_A_ref - alpha * x - log_target
+
+
+def direct_law_log_residuals_jacobian(parameters: np.ndarray, x: np.ndarray, log_target: np.ndarray) -> np.ndarray:
+    """Jacobian (n, 2) of :func:`direct_law_log_residuals` in ``(log A_ref, alpha)``: columns 1 and ``-x``."""
+    return np.column_stack([np.ones_like(x), -x])
+
+
+def direct_law_bounds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of ``(log A_ref, alpha)``: none (the closed-form fit is ordinary least squares); ``x`` is unused."""
+    return np.full(N_PARAMETERS, -np.inf), np.full(N_PARAMETERS, np.inf)
+
+
+def _fitted_parameters(fit: DirectLawFit) -> np.ndarray:
+    """``(log A_ref, alpha)`` of a fit, A_ref at :data:`~scalelib.normalise.REFERENCE_COMPUTE`."""
+    return np.array([np.log(fit.A) - fit.alpha * np.log(REFERENCE_COMPUTE), fit.alpha])
 
 
 def _accuracy_model(x: np.ndarray, log_A_ref: float, alpha: float, chance: float) -> np.ndarray:
@@ -239,3 +272,26 @@ def direct_law_forecaster(
         n_items_column="n_items" if weight_by_n_items else None,
         method=method,
     )
+
+
+DIRECT_LAW = Law(
+    name="direct",
+    title="Eq. 2",
+    description="Eq. 2, -log Q = A C^-alpha, per group",
+    equation="-log Q = A C^-alpha",
+    latex=r"-\log Q = A\,C^{-\alpha}",
+    columns=("flops",),
+    n_parameters=N_PARAMETERS,
+    min_runs=N_PARAMETERS + 1,
+    inputs=centred_log_compute,
+    neg_log_q=_centred_neg_log_q,
+    residuals=direct_law_log_residuals,
+    jacobian=direct_law_log_residuals_jacobian,
+    bounds=direct_law_bounds,
+    fit=fit_direct_law,
+    fit_rows=fit_compute_law_to_rows(fit_direct_law),
+    parameters=_fitted_parameters,
+    forecaster=direct_law_forecaster,
+    analytic_interval=True,
+)
+"""Eq. 2 as a :class:`~scalelib.interfaces.Law`: a line in ``log(-log Q)``, closed-form fit, analytic interval."""

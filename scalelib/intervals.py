@@ -46,7 +46,8 @@ Everything random is drawn from generators seeded by ``seed``.
 This module holds
 
 * :class:`PredictionInterval`, :data:`IntervalPredictor`, :data:`IntervalFitter` -- the
-  interval counterparts of :mod:`scalelib.backtest`'s Predictor and Fitter;
+  interval counterparts of :mod:`scalelib.backtest`'s Predictor and Fitter (defined in
+  :mod:`scalelib.interfaces`, which imports no law, and re-exported here);
 * analytic intervals: :func:`direct_law_interval` (Eq. 2) and
   :func:`pass_at_k_law_interval` (Eq. 5, and its fitter :func:`pass_at_k_interval_fitter`);
   :func:`extrapolation_efolds`, :func:`extrapolation_distance` and :func:`range_position`
@@ -55,9 +56,9 @@ This module holds
 * the bootstrap: :func:`resample_runs`, :func:`direct_law_bootstrap` (all resamples at
   once, vectorised), :func:`bootstrap_predictions` (any fitter, one refit per resample);
 * calibration: :func:`estimate_drift_rate`;
-* interval fitters: :func:`law_interval_fitter` (direct, saturating, BNSL, ratio law;
-  nonlinear laws refitted from the point estimate) and :func:`bootstrap_interval_fitter`
-  (any :data:`~scalelib.backtest.Fitter`, e.g. two-stage or pass@k);
+* interval fitters: :func:`law_interval_fitter` (any law of :data:`scalelib.laws.LAWS`:
+  analytic or vectorised for Eq. 2, robust laws refitted from the point estimate) and
+  :func:`bootstrap_interval_fitter` (any :data:`~scalelib.backtest.Fitter`, e.g. two-stage);
 * :func:`forecast_interval` (an interval at given compute), :func:`interval_forecasts`
   (one fit per benchmark below a cut, its interval as a function of compute, for a figure),
   :func:`backtest_intervals`, :func:`backtest_split_intervals` and
@@ -87,15 +88,19 @@ from scalelib.backtest import (
     forecasts_below_cut,
     summarise_backtest,
 )
-from scalelib.bnsl import (
-    bnsl_bounds,
-    bnsl_forecaster,
-    bnsl_log_residuals,
-    bnsl_log_residuals_jacobian,
-    bnsl_neg_log_q,
-    fit_bnsl,
-)
 from scalelib.direct_law import direct_law_forecaster, fit_direct_law
+from scalelib.interfaces import (
+    IntervalFitter,
+    IntervalPredictor,
+    PredictionInterval,
+    extrapolation_distance,
+    extrapolation_efolds,
+    range_position,
+    rows_compute,
+)
+from scalelib.laws import LAWS as REGISTERED_LAWS
+from scalelib.laws import Law
+from scalelib.laws import law as registered_law
 from scalelib.normalise import (
     ScalingDataError,
     accuracy_from_neg_log_q,
@@ -103,25 +108,7 @@ from scalelib.normalise import (
     neg_log_q,
 )
 from scalelib.pass_at_k import fit_pass_at_k_law
-from scalelib.profile_fit import Profile, bootstrap_by_profile, polish_huber
-from scalelib.ratio_law import (
-    centred_log_scales,
-    fit_ratio_law_to_rows,
-    ratio_law_bounds,
-    ratio_law_forecaster,
-    ratio_law_log_residuals,
-    ratio_law_log_residuals_jacobian,
-    ratio_law_neg_log_q,
-)
-from scalelib.saturating_law import (
-    fit_saturating_law,
-    saturating_bounds,
-    saturating_forecaster,
-    saturating_log_residuals,
-    saturating_log_residuals_jacobian,
-    saturating_neg_log_q,
-    saturating_profile,
-)
+from scalelib.profile_fit import bootstrap_by_profile, polish_huber
 from scalelib.validation import (
     as_numbers,
     check_compute,
@@ -191,8 +178,8 @@ MIN_INTERVAL_RUNS = 3
 """Fewest runs an interval is formed from: two parameters plus one residual degree of
 freedom (with two runs, half the bootstrap resamples would hold one run)."""
 
-LAWS = ("direct", "saturating", "bnsl", "ratio")
-"""Laws :func:`law_interval_fitter` knows by name."""
+LAWS = tuple(REGISTERED_LAWS)
+"""Laws :func:`law_interval_fitter` knows by name: every law of :data:`scalelib.laws.LAWS`."""
 
 ZERO_SCATTER = 1e-9
 """Root-mean-square residual in ``log(-log Q)`` at or below which runs lie exactly on the
@@ -200,67 +187,6 @@ law (a flat benchmark, or noise-free synthetic runs). Their scatter says a new r
 land exactly on the curve, an interval of zero width; their prediction band is the
 binomial evaluation noise of one run instead (:func:`direct_law_interval`). Real runs
 scatter by about 1e-2."""
-
-
-@dataclass(frozen=True, eq=False)
-class PredictionInterval:
-    """Point forecasts of raw accuracy with their interval, one entry per forecast row.
-
-    Attributes
-    ----------
-    predicted
-        The law's point forecast (the fit to all training runs).
-    lower, upper
-        Interval bounds, raw accuracy.
-    level
-        Nominal coverage, e.g. 0.9.
-    method
-        How the interval was formed, e.g. ``"analytic, prediction, calibrated"``.
-    drift_rate
-        The calibrated extrapolation drift rate tau (0 if not calibrated).
-    fitted_compute
-        ``(smallest, largest)`` compute of the runs the law was fitted to; NaN if unknown
-        (an interval not made by this module).
-    """
-
-    predicted: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    level: float
-    method: str
-    drift_rate: float
-    fitted_compute: tuple[float, float] = (np.nan, np.nan)
-
-    def to_frame(self, compute: ArrayLike) -> pd.DataFrame:
-        """The interval as a table, one row per compute value (the compute of the forecasts).
-
-        Besides ``flops``, ``predicted``, ``lower`` and ``upper``, each row says where it
-        stands: ``position`` (``"below"``, ``"inside"`` or ``"beyond"`` the fitted compute,
-        ``"unknown"`` without a fitted range) and ``efolds_outside``, its distance from
-        the fitted range in e-folds of compute (0 inside; the :math:`d_0` of the drift term).
-        """
-        compute = np.asarray(compute, dtype=float)
-        if np.isnan(self.fitted_compute).any():
-            position, distance = np.full(compute.shape, "unknown"), np.full(compute.shape, np.nan)
-        else:
-            efolds = extrapolation_efolds(compute, self.fitted_compute)
-            position, distance = range_position(efolds), np.abs(efolds)
-        return pd.DataFrame({
-            "flops": compute, "predicted": self.predicted, "lower": self.lower, "upper": self.upper,
-            "position": position, "efolds_outside": distance,
-        })
-
-
-IntervalPredictor = Callable[[pd.DataFrame, float], PredictionInterval]
-"""Maps rows and a level to their :class:`PredictionInterval`."""
-
-IntervalFitter = Callable[[pd.DataFrame], IntervalPredictor]
-"""Fits a law to one benchmark's training rows, returns its :data:`IntervalPredictor`.
-
-The rows are those a :data:`scalelib.backtest.Fitter` receives: columns ``run``,
-``benchmark``, ``value`` (raw accuracy), ``chance`` and the compute (``flops``), plus
-whatever the law needs (``params`` and ``tokens`` for the ratio law, ``n_items`` for
-binomial noise)."""
 
 
 def _check_level(level: float) -> float:
@@ -317,32 +243,6 @@ def share_beyond_fitted_compute(
     largest_fitted = frame[~held_out].groupby("benchmark")[compute_column].max()
     rows = frame[held_out]
     return float((rows[compute_column] > rows["benchmark"].map(largest_fitted)).mean())
-
-
-def extrapolation_efolds(compute: ArrayLike, fitted_compute: ArrayLike) -> np.ndarray:
-    """Where compute C stands relative to the fitted runs, in e-folds: signed distance from their range.
-
-    ``log(C / C_min)`` (negative) below the smallest fitted run, ``log(C / C_max)``
-    (positive) beyond the largest, 0 inside ``[C_min, C_max]``.
-    """
-    compute = np.asarray(compute, dtype=float)
-    fitted_compute = np.asarray(fitted_compute, dtype=float)
-    return np.minimum(0.0, np.log(compute / fitted_compute.min())) + np.maximum(0.0, np.log(compute / fitted_compute.max()))
-
-
-def extrapolation_distance(compute: ArrayLike, fitted_compute: ArrayLike) -> np.ndarray:
-    """``d = max(0, log(C / C_max), log(C_min / C))``: e-folds of compute outside the fitted runs.
-
-    The distance the drift term grows with, in both directions (:func:`extrapolation_efolds`
-    keeps the sign).
-    """
-    return np.abs(extrapolation_efolds(compute, fitted_compute))
-
-
-def range_position(efolds: ArrayLike) -> np.ndarray:
-    """``"below"``, ``"inside"`` or ``"beyond"`` the fitted range, from :func:`extrapolation_efolds`."""
-    efolds = np.asarray(efolds, dtype=float)
-    return np.where(efolds < 0, "below", np.where(efolds > 0, "beyond", "inside"))
 
 
 def _fitted_range(compute: ArrayLike) -> tuple[float, float]:
@@ -778,7 +678,7 @@ def inner_backtest_errors(
         the law cannot fit (a :class:`~scalelib.normalise.ScalingDataError`) contribute
         no rows.
     """
-    compute = _rows_compute(training_rows, compute_column)
+    compute = rows_compute(training_rows, compute_column)
     log_compute = np.log(compute)
     span = log_compute.max() - log_compute.min()
     chance = single_chance_level(training_rows)
@@ -876,84 +776,12 @@ def estimate_drift_rate(
 # --------------------------------------------------------------------------- interval fitters
 
 
-def _rows_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
-    """The compute column as floats; refuses text (:func:`scalelib.validation.as_numbers`)."""
-    return as_numbers(rows[compute_column].to_numpy(), compute_column)
-
-
-@dataclass(frozen=True)
-class _RobustLaw:
-    """What a warm-started refit needs of a robust law (Huber loss of log residuals)."""
-
-    fit_rows: Callable[[pd.DataFrame, str], Any]
-    inputs: Callable[[pd.DataFrame, str], np.ndarray]
-    residuals: Callable[..., np.ndarray]
-    jacobian: Callable[..., np.ndarray]
-    bounds: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-    neg_log_q: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    forecaster: Callable[[str], Fitter]
-    profile: Callable[[np.ndarray], Profile] | None = None
-    """The law's :class:`~scalelib.profile_fit.Profile` at given inputs, if its grid is small
-    enough to profile every resample at once (:func:`~scalelib.profile_fit.bootstrap_by_profile`);
-    otherwise (None) each resample is polished from the point estimate."""
-
-
-def _fit_compute_law(fit_law: Callable[..., Any]) -> Callable[[pd.DataFrame, str], Any]:
-    def fit_rows(rows: pd.DataFrame, compute_column: str) -> Any:
-        return fit_law(
-            _rows_compute(rows, compute_column), rows["value"].to_numpy(), chance=single_chance_level(rows),
-            labels=rows["run"].tolist(),
-        )
-
-    return fit_rows
-
-
-def _ratio_law_inputs(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
-    """Eq. 4's inputs: refuses rows without finite, positive ``params`` and ``tokens``."""
-    missing = [column for column in ("params", "tokens") if column not in rows.columns]
-    if missing:
-        raise ScalingDataError(
-            f"The ratio law forecasts at (N, D), but the rows lack column(s) {missing}: build rows with "
-            "'params' and 'tokens' (forecast_interval gives compute only) and pass them to the predictor."
-        )
-    return centred_log_scales(
-        check_compute(rows["params"].to_numpy(), name="params", unit=""),
-        check_compute(rows["tokens"].to_numpy(), name="tokens", unit=""),
-    )
-
-
-def _centred_log_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
-    return log_compute_offset(_rows_compute(rows, compute_column))
-
-
-_ROBUST_LAWS = {
-    "saturating": _RobustLaw(
-        fit_rows=_fit_compute_law(fit_saturating_law), inputs=_centred_log_compute,
-        residuals=saturating_log_residuals, jacobian=saturating_log_residuals_jacobian,
-        bounds=lambda x: saturating_bounds(), neg_log_q=saturating_neg_log_q,
-        forecaster=lambda column: saturating_forecaster(compute_column=column), profile=saturating_profile,
-    ),
-    "bnsl": _RobustLaw(
-        fit_rows=_fit_compute_law(fit_bnsl), inputs=_centred_log_compute,
-        residuals=bnsl_log_residuals, jacobian=bnsl_log_residuals_jacobian,
-        bounds=bnsl_bounds, neg_log_q=bnsl_neg_log_q,
-        forecaster=lambda column: bnsl_forecaster(compute_column=column),
-    ),
-    "ratio": _RobustLaw(
-        fit_rows=lambda rows, column: fit_ratio_law_to_rows(rows), inputs=_ratio_law_inputs,
-        residuals=ratio_law_log_residuals, jacobian=ratio_law_log_residuals_jacobian,
-        bounds=lambda x: ratio_law_bounds(), neg_log_q=ratio_law_neg_log_q,
-        forecaster=lambda column: ratio_law_forecaster(),
-    ),
-}
-
-
-def _warm_start_fitter(law: _RobustLaw, start: np.ndarray, chance: float, compute_column: str) -> Fitter:
+def _warm_start_fitter(law: Law, start: np.ndarray, chance: float, compute_column: str) -> Fitter:
     """Refit ``law`` by one polish (:func:`scalelib.profile_fit.polish_huber`) from the point estimate."""
 
     def fit(rows: pd.DataFrame) -> Predictor:
         x = law.inputs(rows, compute_column)
-        log_target = np.log(neg_log_q(rows["value"].to_numpy(), chance))
+        log_target = law.target(rows["value"].to_numpy(), chance)
         best = polish_huber(
             lambda parameters: law.residuals(parameters, x, log_target),
             lambda parameters: law.jacobian(parameters, x, log_target),
@@ -1015,19 +843,19 @@ def _direct_law_bootstrap(training_rows: pd.DataFrame, *, n_resamples: int, seed
     return _Bootstrap(
         point=forecaster(training_rows),
         sample_curves=lambda rows: direct_law_bootstrap(
-            _rows_compute(training_rows, compute_column), training_rows["value"].to_numpy(),
-            chance=single_chance_level(training_rows), at_compute=_rows_compute(rows, compute_column),
+            rows_compute(training_rows, compute_column), training_rows["value"].to_numpy(),
+            chance=single_chance_level(training_rows), at_compute=rows_compute(rows, compute_column),
             n_resamples=n_resamples, seed=seed, labels=training_rows["run"].tolist(),
         ),
         point_fitter=forecaster,
     )
 
 
-def _robust_law_bootstrap(law: _RobustLaw, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
+def _robust_law_bootstrap(law: Law, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
                           progress: bool, compute_column: str) -> _Bootstrap:
-    """A nonlinear law: full point fit; resamples solved at once by profile, or each polished from the estimate."""
+    """A robust law: full point fit; resamples solved at once by profile, or each polished from the estimate."""
     chance = single_chance_level(training_rows)
-    estimate = law.fit_rows(training_rows, compute_column).optimize_result.x
+    estimate = law.parameters(law.fit_rows(training_rows, compute_column))
 
     def point(rows: pd.DataFrame) -> np.ndarray:
         return accuracy_from_neg_log_q(law.neg_log_q(law.inputs(rows, compute_column), estimate), chance)
@@ -1043,7 +871,7 @@ def _robust_law_bootstrap(law: _RobustLaw, training_rows: pd.DataFrame, *, n_res
         run_counts = np.stack([np.bincount(draw, minlength=len(runs)) for draw in draws])
         resampled = bootstrap_by_profile(
             law.profile(law.inputs(training_rows, compute_column)),
-            np.log(neg_log_q(training_rows["value"].to_numpy(), chance)),
+            law.target(training_rows["value"].to_numpy(), chance),
             counts=run_counts[:, codes],
         )
 
@@ -1054,7 +882,7 @@ def _robust_law_bootstrap(law: _RobustLaw, training_rows: pd.DataFrame, *, n_res
                 chance,
             )
 
-    return _Bootstrap(point=point, sample_curves=sample_curves, point_fitter=law.forecaster(compute_column))
+    return _Bootstrap(point=point, sample_curves=sample_curves, point_fitter=law.forecaster(compute_column=compute_column))
 
 
 def _refit_bootstrap(fit: Fitter, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
@@ -1109,7 +937,7 @@ def _bootstrap_interval_fitter(
                 raise ScalingDataError(
                     f"The law refused {refused.sum()} of {len(refused)} bootstrap resamples of the training runs."
                 )
-            compute = check_compute(_rows_compute(rows, compute_column), name=compute_column)
+            compute = check_compute(rows_compute(rows, compute_column), name=compute_column)
             distance = extrapolation_distance(compute, training_rows[compute_column])
             samples = _y_samples(
                 curves[~refused], residuals, rows, distance, chance=chance, band=band, noise=noise,
@@ -1132,7 +960,7 @@ def _bootstrap_interval_fitter(
 
 
 def law_interval_fitter(
-    law: str = "direct",
+    law: str | Law = "direct",
     *,
     interval: Literal["analytic", "bootstrap"] = "analytic",
     band: Band = "prediction",
@@ -1144,18 +972,21 @@ def law_interval_fitter(
     compute_column: str = "flops",
     drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
 ) -> IntervalFitter:
-    """An :data:`IntervalFitter` for one of :data:`LAWS`: point forecast and interval.
+    """An :data:`IntervalFitter` for a law of :data:`scalelib.laws.LAWS`: point forecast and interval.
 
     Parameters
     ----------
     law
-        ``"direct"`` (Eq. 2, closed form), ``"saturating"`` (Eq. 6), ``"bnsl"`` (Eq. 1)
-        or ``"ratio"`` (Eq. 4, needs ``params`` and ``tokens`` columns).
+        A :class:`~scalelib.interfaces.Law` or its name: ``"direct"`` (Eq. 2, closed
+        form), ``"saturating"`` (Eq. 6), ``"bnsl"`` (Eq. 1), ``"ratio"`` (Eq. 4, needs
+        ``params`` and ``tokens`` columns) or ``"passk"`` (Eq. 5, needs ``k``).
     interval
-        ``"analytic"`` (:func:`direct_law_interval`; Eq. 2 only) or ``"bootstrap"``
-        over runs: vectorised for Eq. 2 (:func:`direct_law_bootstrap`); for the
-        nonlinear laws each resample is refitted by one polish from the point estimate
-        (:func:`scalelib.profile_fit.polish_huber`).
+        ``"analytic"`` (:func:`direct_law_interval`; a law with ``analytic_interval``,
+        Eq. 2) or ``"bootstrap"`` over runs: vectorised for Eq. 2
+        (:func:`direct_law_bootstrap`); for a robust law each resample is profiled or
+        refitted by one polish from the point estimate
+        (:func:`scalelib.profile_fit.polish_huber`); any other law is refitted by its
+        forecaster (:func:`bootstrap_interval_fitter`).
     band
         ``"prediction"``: covers a new run; ``"confidence"``: the curve only.
     noise
@@ -1180,21 +1011,27 @@ def law_interval_fitter(
     -------
     IntervalFitter
     """
-    _check_option("law", law, LAWS)
+    law = registered_law(law)
     _check_option("interval", interval, ("analytic", "bootstrap"))
     if interval == "analytic":
-        if law != "direct":
+        if not law.analytic_interval:
+            analytic = " and ".join(name for name, known in REGISTERED_LAWS.items() if known.analytic_interval)
             raise ValueError(
-                f"The analytic interval exists for the direct law only; use interval='bootstrap' for {law!r}."
+                f"The analytic interval exists for the {analytic} law only; use interval='bootstrap' for {law.name!r}."
             )
         return _analytic_direct_interval_fitter(
             band=band, calibrate=calibrate, compute_column=compute_column,
             drift_degrees_of_freedom=drift_degrees_of_freedom,
         )
-    bootstrap = _direct_law_bootstrap if law == "direct" else partial(_robust_law_bootstrap, _ROBUST_LAWS[law])
+    if law.analytic_interval:
+        bootstrap = _direct_law_bootstrap
+    elif law.robust:
+        bootstrap = partial(_robust_law_bootstrap, law)
+    else:
+        bootstrap = partial(_refit_bootstrap, law.forecaster(compute_column=compute_column))
     return _bootstrap_interval_fitter(
         bootstrap, band=band, noise=noise, calibrate=calibrate, n_resamples=n_resamples, seed=seed,
-        progress=progress, compute_column=compute_column, method=f"{law}, bootstrap",
+        progress=progress, compute_column=compute_column, method=f"{law.name}, bootstrap",
         drift_degrees_of_freedom=drift_degrees_of_freedom,
     )
 
@@ -1206,7 +1043,7 @@ def _analytic_direct_interval_fitter(
     _check_option("band", band, ("prediction", "confidence"))
 
     def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
-        compute = _rows_compute(training_rows, compute_column)
+        compute = rows_compute(training_rows, compute_column)
         accuracy = training_rows["value"].to_numpy()
         chance = single_chance_level(training_rows)
         options = dict(
@@ -1226,7 +1063,7 @@ def _analytic_direct_interval_fitter(
 
         def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
             return direct_law_interval(
-                compute, accuracy, at_compute=_rows_compute(rows, compute_column), level=level,
+                compute, accuracy, at_compute=rows_compute(rows, compute_column), level=level,
                 drift_rate=drift_rate, n_items=_rows_n_items(rows, training_rows), **options,
             )
 

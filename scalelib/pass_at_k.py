@@ -54,6 +54,7 @@ from numpy.typing import ArrayLike
 from scalelib.backtest import Fitter, Predictor
 from scalelib.benchmark_info import BENCHMARKS, get_benchmark
 from scalelib.data import load_results
+from scalelib.interfaces import Law, centred_log_compute
 from scalelib.normalise import (
     REFERENCE_COMPUTE,
     ScalingDataError,
@@ -72,6 +73,10 @@ __all__ = [
     "coverage_table",
     "PassAtKLawFit",
     "pass_at_k_law_log_neg_log_q",
+    "pass_at_k_law_inputs",
+    "pass_at_k_law_log_residuals",
+    "pass_at_k_law_log_residuals_jacobian",
+    "pass_at_k_law_bounds",
     "fit_pass_at_k_law",
     "fit_pass_at_k_by_benchmark",
     "pass_at_k_forecaster",
@@ -80,6 +85,7 @@ __all__ = [
     "inference_flops",
     "iso_pass_at_k",
     "break_even_problems",
+    "PASS_AT_K_LAW",
 ]
 
 CODE_BENCHMARKS: tuple[str, ...] = tuple(name for name, b in BENCHMARKS.items() if b.task_type == "code")
@@ -356,6 +362,42 @@ def pass_at_k_law_log_neg_log_q(
     return log_A + alpha * log_compute + beta * log_k + delta * log_compute * log_k
 
 
+def pass_at_k_law_inputs(rows: pd.DataFrame, compute_column: str = "flops") -> np.ndarray:
+    """Eq. 5's inputs from rows, shape (2, n): ``log(C / C_ref)`` and ``log k`` (k a finite number >= 1)."""
+    return np.vstack([centred_log_compute(rows, compute_column), np.log(_check_k(rows["k"].to_numpy()))])
+
+
+def _inputs_design(x: np.ndarray) -> np.ndarray:
+    """The design ``(1, u, log k, u log k)`` of Eq. 5 at inputs ``x = (u, log k)``, ``u = log(C / C_ref)``."""
+    return _design(x[0], x[1])
+
+
+def _centred_neg_log_q(x: np.ndarray, parameters: np.ndarray) -> np.ndarray:
+    """Eq. 5's ``-log Q`` at inputs ``x`` (:func:`pass_at_k_law_inputs`), parameters ``(a, alpha, b, delta)``.
+
+    ``a = log A + alpha log C_ref`` and ``b = beta + delta log C_ref``: the law with
+    compute centred at :data:`~scalelib.normalise.REFERENCE_COMPUTE`, as it is fitted.
+    """
+    return np.exp(_inputs_design(x) @ parameters)
+
+
+def pass_at_k_law_log_residuals(parameters: np.ndarray, x: np.ndarray, log_target: np.ndarray) -> np.ndarray:
+    """Residuals ``a + alpha u + b log k + delta u log k - log(-log Q)``, minimised by the least-squares fit."""
+    return _inputs_design(x) @ parameters - log_target
+
+
+def pass_at_k_law_log_residuals_jacobian(
+    parameters: np.ndarray, x: np.ndarray, log_target: np.ndarray
+) -> np.ndarray:
+    """Jacobian (n, 4) of :func:`pass_at_k_law_log_residuals` in ``(a, alpha, b, delta)``: the design itself."""
+    return _inputs_design(x)
+
+
+def pass_at_k_law_bounds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of ``(a, alpha, b, delta)``: none (the fit is least squares in closed form); ``x`` is unused."""
+    return np.full(N_PARAMETERS, -np.inf), np.full(N_PARAMETERS, np.inf)
+
+
 @dataclass(frozen=True, eq=False)
 class PassAtKLawFit:
     """Result of :func:`fit_pass_at_k_law`: Eq. 5 with its uncertainties.
@@ -597,7 +639,9 @@ def fit_pass_at_k_law(
     )
 
 
-def _fit_rows(rows: pd.DataFrame, *, weight_by_n_items: bool, cluster_by_run: bool) -> PassAtKLawFit:
+def _fit_rows(
+    rows: pd.DataFrame, *, weight_by_n_items: bool, cluster_by_run: bool, compute_column: str = "flops"
+) -> PassAtKLawFit:
     """Fit Eq. 5 to one benchmark's rows of :func:`load_pass_at_k`."""
     chance_levels = rows["chance"].unique()
     if len(chance_levels) != 1 or chance_levels[0] != 0:
@@ -605,7 +649,7 @@ def _fit_rows(rows: pd.DataFrame, *, weight_by_n_items: bool, cluster_by_run: bo
             f"Eq. 5 models pass@k of open-answer tasks (chance 0); got chance levels {sorted(chance_levels)}."
         )
     return fit_pass_at_k_law(
-        rows["flops"].to_numpy(),
+        rows[compute_column].to_numpy(),
         rows["k"].to_numpy(),
         rows["value"].to_numpy(),
         n_items=rows["n_items"].to_numpy() if weight_by_n_items else None,
@@ -650,7 +694,7 @@ def fit_pass_at_k_by_benchmark(
     return fits, pd.DataFrame(refused, columns=["mixture", "benchmark", "reason"])
 
 
-def pass_at_k_forecaster(*, weight_by_n_items: bool = False) -> Fitter:
+def pass_at_k_forecaster(*, weight_by_n_items: bool = False, compute_column: str = "flops") -> Fitter:
     """A :data:`~scalelib.backtest.Fitter` fitting Eq. 5 to one benchmark's rows (all k at once).
 
     Use it with :func:`scalelib.backtest.backtest` to hold out the largest runs, or
@@ -658,13 +702,50 @@ def pass_at_k_forecaster(*, weight_by_n_items: bool = False) -> Fitter:
     the columns of :func:`load_pass_at_k` (``flops``, ``k``, ``value``, ``chance``,
     ``run``, ``n_items``); the predictor returns pass@k at each row's compute and k.
     Only point predictions are used here, so the standard errors are classical.
+    ``compute_column`` names the compute column (default ``flops``).
     """
 
     def fit(training_rows: pd.DataFrame) -> Predictor:
-        result = _fit_rows(training_rows, weight_by_n_items=weight_by_n_items, cluster_by_run=False)
-        return lambda rows: result.predict(rows["flops"].to_numpy(), rows["k"].to_numpy())
+        result = _fit_rows(
+            training_rows, weight_by_n_items=weight_by_n_items, cluster_by_run=False, compute_column=compute_column
+        )
+        return lambda rows: result.predict(rows[compute_column].to_numpy(), rows["k"].to_numpy())
 
     return fit
+
+
+def _fitted_parameters(fit: PassAtKLawFit) -> np.ndarray:
+    """``(a, alpha, b, delta)`` of a fit: compute centred at :data:`~scalelib.normalise.REFERENCE_COMPUTE`."""
+    log_reference = np.log(REFERENCE_COMPUTE)
+    return np.array([fit.log_A + fit.alpha * log_reference, fit.alpha, fit.beta + fit.delta * log_reference, fit.delta])
+
+
+def _fit_law_rows(rows: pd.DataFrame, compute_column: str) -> PassAtKLawFit:
+    """Eq. 5 on one benchmark's rows, unweighted and with classical errors (the Law's ``fit_rows``)."""
+    return _fit_rows(rows, weight_by_n_items=False, cluster_by_run=False, compute_column=compute_column)
+
+
+PASS_AT_K_LAW = Law(
+    name="passk",
+    title="Eq. 5",
+    description="Eq. 5, log(-log pass@k) = log A + alpha log C + beta log k + delta log C log k",
+    equation="log(-log pass@k) = log A + alpha log C + beta log k + delta log C log k",
+    latex=r"\log(-\log Q) = \log A + \alpha \log C + \beta \log k + \delta \log C \log k",
+    columns=("flops", "k"),
+    n_parameters=N_PARAMETERS,
+    min_runs=N_PARAMETERS + 1,
+    inputs=pass_at_k_law_inputs,
+    neg_log_q=_centred_neg_log_q,
+    residuals=pass_at_k_law_log_residuals,
+    jacobian=pass_at_k_law_log_residuals_jacobian,
+    bounds=pass_at_k_law_bounds,
+    fit=fit_pass_at_k_law,
+    fit_rows=_fit_law_rows,
+    parameters=_fitted_parameters,
+    forecaster=pass_at_k_forecaster,
+)
+"""Eq. 5 as a :class:`~scalelib.interfaces.Law`: linear in its parameters, least squares in closed form
+(its analytic interval is :func:`scalelib.intervals.pass_at_k_interval_fitter`)."""
 
 
 def coverage_by_run(result: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, Predictor, single_chance_level
+from scalelib.interfaces import IntervalFitter, IntervalPredictor, Law, PredictionInterval, optimized_parameters
 from scalelib.validation import check_compute
 from scalelib.normalise import (
     LOG_AMPLITUDE_BOUND,
@@ -46,9 +46,6 @@ from scalelib.normalise import (
     validate_law_inputs,
 )
 from scalelib.profile_fit import Profile, fit_by_profile
-
-if TYPE_CHECKING:  # scalelib.intervals imports this module
-    from scalelib.intervals import IntervalFitter, IntervalPredictor, PredictionInterval
 
 N_PARAMETERS = 4
 
@@ -175,11 +172,13 @@ def ratio_law_log_residuals_jacobian(
     ) / prediction[:, None]
 
 
-def ratio_law_bounds() -> tuple[np.ndarray, np.ndarray]:
+def ratio_law_bounds(x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of ``(log A_ref, alpha, log B_ref, beta)``: both exponents within ``EXPONENT_BOUNDS``.
 
     ``|log A_ref|, |log B_ref| <= LOG_AMPLITUDE_BOUND`` only keeps the power terms finite in
-    trial steps (an amplitude of e^-100 at the reference point is zero for any data).
+    trial steps (an amplitude of e^-100 at the reference point is zero for any data). The
+    bounds do not depend on the inputs ``x``: the argument is there so that every law's
+    bounds are called alike, ``bounds(x)`` (:class:`~scalelib.interfaces.Law`).
     """
     low, high = EXPONENT_BOUNDS
     amplitude = LOG_AMPLITUDE_BOUND
@@ -303,7 +302,7 @@ def fit_ratio_law(
         log_target,
         residuals=lambda parameters: ratio_law_log_residuals(parameters, x, log_target),
         jacobian=lambda parameters: ratio_law_log_residuals_jacobian(parameters, x, log_target),
-        bounds=ratio_law_bounds(),
+        bounds=ratio_law_bounds(x),
     )
     reference_covariance = covariance_from_jacobian(
         ratio_law_log_residuals_jacobian(best.x, x, log_target), best.fun
@@ -341,6 +340,24 @@ def fit_ratio_law_to_rows(rows: pd.DataFrame) -> RatioLawFit:
     )
 
 
+def ratio_law_inputs(rows: pd.DataFrame, compute_column: str = "flops") -> np.ndarray:
+    """Eq. 4's inputs from rows (:func:`centred_log_scales`); refuses rows without finite, positive ``params`` and ``tokens``.
+
+    ``compute_column`` is not used: Eq. 4 reads N and D (the argument is the
+    :class:`~scalelib.interfaces.Law` signature).
+    """
+    missing = [column for column in ("params", "tokens") if column not in rows.columns]
+    if missing:
+        raise ScalingDataError(
+            f"The ratio law forecasts at (N, D), but the rows lack column(s) {missing}: build rows with "
+            "'params' and 'tokens' (forecast_interval gives compute only) and pass them to the predictor."
+        )
+    return centred_log_scales(
+        check_compute(rows["params"].to_numpy(), name="params", unit=""),
+        check_compute(rows["tokens"].to_numpy(), name="tokens", unit=""),
+    )
+
+
 def fit_ratio_law_by_benchmark(frame: pd.DataFrame) -> tuple[dict[tuple[str, str], RatioLawFit], pd.DataFrame]:
     """Fit Eq. 4 to each (mixture, benchmark) group of ``frame``.
 
@@ -363,8 +380,12 @@ def fit_ratio_law_by_benchmark(frame: pd.DataFrame) -> tuple[dict[tuple[str, str
     return fits, pd.DataFrame(refused, columns=["mixture", "benchmark", "reason"])
 
 
-def ratio_law_forecaster() -> Fitter:
-    """A :mod:`scalelib.backtest` fitter: Eq. 4 fitted on the ``params`` and ``tokens`` columns."""
+def ratio_law_forecaster(*, compute_column: str = "flops") -> Fitter:
+    """A :mod:`scalelib.backtest` fitter: Eq. 4 fitted on the ``params`` and ``tokens`` columns.
+
+    ``compute_column`` is not used (Eq. 4 reads N and D); it is accepted so that every
+    law's forecaster is called alike (:class:`~scalelib.interfaces.Law`).
+    """
 
     def fit(training_rows: pd.DataFrame) -> Predictor:
         result = fit_ratio_law_to_rows(training_rows)
@@ -442,3 +463,31 @@ def per_ratio_interval_fitter(fit: IntervalFitter, *, ratio_column: str = "tpr")
         return predict
 
     return fit_each_ratio
+
+
+def _fit_ratio_law_rows(rows: pd.DataFrame, compute_column: str) -> RatioLawFit:
+    """:func:`fit_ratio_law_to_rows` in the signature of :class:`~scalelib.interfaces.Law` (compute unused)."""
+    return fit_ratio_law_to_rows(rows)
+
+
+RATIO_LAW = Law(
+    name="ratio",
+    title="Eq. 4",
+    description="Eq. 4, -log Q = A N^-alpha + B D^-beta, across the tprs of a group",
+    equation="-log Q = A N^-alpha + B D^-beta",
+    latex=r"-\log Q = A\,N^{-\alpha} + B\,D^{-\beta}",
+    columns=("params", "tokens"),
+    n_parameters=N_PARAMETERS,
+    min_runs=N_PARAMETERS + 1,
+    inputs=ratio_law_inputs,
+    neg_log_q=ratio_law_neg_log_q,
+    residuals=ratio_law_log_residuals,
+    jacobian=ratio_law_log_residuals_jacobian,
+    bounds=ratio_law_bounds,
+    fit=fit_ratio_law,
+    fit_rows=_fit_ratio_law_rows,
+    parameters=optimized_parameters,
+    forecaster=ratio_law_forecaster,
+    robust=True,
+)
+"""Eq. 4 as a :class:`~scalelib.interfaces.Law`: robust fit over N and D, bootstrap resamples polished from the estimate."""

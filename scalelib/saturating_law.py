@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
 from scalelib.backtest import Fitter, law_forecaster
+from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows, optimized_parameters
 from scalelib.validation import check_compute
 from scalelib.normalise import (
     LOG_AMPLITUDE_BOUND,
@@ -51,6 +52,7 @@ __all__ = [
     "saturating_profile",
     "fit_saturating_law",
     "saturating_forecaster",
+    "SATURATING_LAW",
 ]
 
 N_PARAMETERS = 3
@@ -137,10 +139,12 @@ def saturating_log_residuals_jacobian(
     return np.column_stack([power_term, -x * power_term, np.ones_like(x)]) / prediction[:, None]
 
 
-def saturating_bounds() -> tuple[np.ndarray, np.ndarray]:
+def saturating_bounds(x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of ``(log A_ref, alpha, E)``: alpha within ``ALPHA_BOUNDS``, ``E >= 0``.
 
-    ``|log A_ref| <= LOG_AMPLITUDE_BOUND`` only keeps trial steps finite.
+    ``|log A_ref| <= LOG_AMPLITUDE_BOUND`` only keeps trial steps finite. The bounds do
+    not depend on the inputs ``x``: the argument is there so that every law's bounds
+    are called alike, ``bounds(x)`` (:class:`~scalelib.interfaces.Law`).
     """
     return (
         np.array([-LOG_AMPLITUDE_BOUND, ALPHA_BOUNDS[0], 0.0]),
@@ -221,7 +225,7 @@ def fit_saturating_law(
         log_target,
         residuals=lambda parameters: saturating_log_residuals(parameters, x, log_target),
         jacobian=lambda parameters: saturating_log_residuals_jacobian(parameters, x, log_target),
-        bounds=saturating_bounds(),
+        bounds=saturating_bounds(x),
     )
     log_A_ref, alpha, E = best.x
     covariance = covariance_from_jacobian(
@@ -249,3 +253,27 @@ def fit_saturating_law(
 def saturating_forecaster(*, compute_column: str = "flops") -> Fitter:
     """A :func:`scalelib.backtest.backtest` fitter fitting Eq. 6 with :func:`fit_saturating_law`."""
     return law_forecaster(fit_saturating_law, compute_column=compute_column)
+
+
+SATURATING_LAW = Law(
+    name="saturating",
+    title="Eq. 6",
+    description="Eq. 6, -log Q = A C^-alpha + E, per group",
+    equation="-log Q = A C^-alpha + E",
+    latex=r"-\log Q = A\,C^{-\alpha} + E",
+    columns=("flops",),
+    n_parameters=N_PARAMETERS,
+    min_runs=N_PARAMETERS + 1,
+    inputs=centred_log_compute,
+    neg_log_q=saturating_neg_log_q,
+    residuals=saturating_log_residuals,
+    jacobian=saturating_log_residuals_jacobian,
+    bounds=saturating_bounds,
+    fit=fit_saturating_law,
+    fit_rows=fit_compute_law_to_rows(fit_saturating_law),
+    parameters=optimized_parameters,
+    forecaster=saturating_forecaster,
+    profile=saturating_profile,
+    robust=True,
+)
+"""Eq. 6 as a :class:`~scalelib.interfaces.Law`: robust fit, bootstrap resamples profiled at once."""

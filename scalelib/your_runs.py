@@ -41,6 +41,7 @@ from scalelib.auto_forecast import near_chance_rows
 from scalelib.baselines import line_forecaster
 from scalelib.benchmark_info import BENCHMARKS, canonical_name, known_chance, known_n_items
 from scalelib.compute_optimal import allocation_at_ratio, optimal_ratio
+from scalelib.laws import LAWS as REGISTERED_LAWS
 from scalelib.intervals import (
     LEVEL,
     N_RESAMPLES,
@@ -63,29 +64,32 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
+    "LAWS", "TWO_STAGE_LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
     "FAILED_BACKTEST_MIN_RUNS", "CALIBRATED_REACH",
     "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
     "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs", "plot_runs_forecast",
 ]
 
-LAWS: dict[str, str] = {
-    "direct": "Eq. 2, -log Q = A C^-alpha, per group",
-    "saturating": "Eq. 6, -log Q = A C^-alpha + E, per group",
-    "bnsl": "Eq. 1, broken power law (BNSL), per group",
-    "ratio": "Eq. 4, -log Q = A N^-alpha + B D^-beta, across the tprs of a group",
+TWO_STAGE_LAWS: dict[str, str] = {
     "two-stage-linear": "compute -> loss (L = E + A C^-alpha) -> accuracy (linear map)",
     "two-stage-logistic": "compute -> loss (L = E + A C^-alpha) -> accuracy (logistic map)",
     "two-stage-flp": "compute -> loss (L = E + A C^-alpha) -> accuracy (FLP, emerged runs)",
-    "passk": "Eq. 5, log(-log pass@k) = log A + alpha log C + beta log k + delta log C log k",
 }
-"""Every law of the library a runs file can be forecast with, and what it fits."""
+"""The two-stage forecasts (:mod:`scalelib.two_stage`) a runs file can be forecast with: a loss
+law composed with a map to accuracy, not laws of :data:`scalelib.laws.LAWS`."""
+
+LAWS: dict[str, str] = {
+    **{name: law.description for name, law in REGISTERED_LAWS.items()}, **TWO_STAGE_LAWS,
+}
+"""Every law of the library a runs file can be forecast with, and what it fits: the laws of
+:data:`scalelib.laws.LAWS` (their ``description``), then the two-stage forecasts."""
 
 MIN_RUNS: dict[str, int] = {
-    "direct": 3, "saturating": 4, "bnsl": 7, "ratio": 5, "two-stage-linear": 4, "two-stage-logistic": 5,
-    "two-stage-flp": 5, "passk": 5,
+    **{name: law.min_runs for name, law in REGISTERED_LAWS.items()},
+    "two-stage-linear": 4, "two-stage-logistic": 5, "two-stage-flp": 5,
 }
-"""Fitted points needed per group: the law's parameters plus one, for an interval."""
+"""Fitted points needed per group: the law's parameters plus one, for an interval (a registered
+law's ``min_runs``)."""
 
 TWO_STAGE_MAPS = {"two-stage-linear": fit_linear_map, "two-stage-logistic": fit_logistic_map,
                   "two-stage-flp": fit_flp_map}

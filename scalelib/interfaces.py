@@ -1,0 +1,257 @@
+"""The types every law and forecaster speaks: :class:`Law`, :class:`PredictionInterval`.
+
+This module imports no law, so every law module can describe itself with a
+:class:`Law` (the registry of those descriptions is :mod:`scalelib.laws`), and
+:mod:`scalelib.ratio_law` can build intervals without importing
+:mod:`scalelib.intervals`, which imports the laws.
+
+* :class:`Law` -- one law's description: equation, inputs, residuals and Jacobian,
+  bounds, fit and forecaster, in one signature for every law;
+* :class:`PredictionInterval`, :data:`IntervalPredictor`, :data:`IntervalFitter` -- the
+  interval counterparts of :mod:`scalelib.backtest`'s Predictor and Fitter (re-exported
+  by :mod:`scalelib.intervals`, which builds them);
+* :func:`extrapolation_efolds`, :func:`extrapolation_distance`, :func:`range_position` --
+  where a forecast stands relative to the fitted runs;
+* helpers the law modules share to read their inputs from rows:
+  :func:`rows_compute`, :func:`centred_log_compute`, :func:`fit_compute_law_to_rows`,
+  :func:`log_neg_log_q_target`, :func:`optimized_parameters`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from scalelib.backtest import Fitter, single_chance_level
+from scalelib.normalise import log_compute_offset, neg_log_q
+from scalelib.profile_fit import Profile
+from scalelib.validation import as_numbers
+
+__all__ = [
+    "Law",
+    "PredictionInterval",
+    "IntervalPredictor",
+    "IntervalFitter",
+    "extrapolation_efolds",
+    "extrapolation_distance",
+    "range_position",
+    "rows_compute",
+    "centred_log_compute",
+    "fit_compute_law_to_rows",
+    "log_neg_log_q_target",
+    "optimized_parameters",
+]
+
+
+# --------------------------------------------------------------------------- laws
+
+
+def log_neg_log_q_target(accuracy: ArrayLike, chance: float) -> np.ndarray:
+    """The transformed target of the accuracy laws, ``y = log(-log Q)``, Q the chance-normalised accuracy."""
+    return np.log(neg_log_q(np.asarray(accuracy, dtype=float), chance))
+
+
+def rows_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
+    """The compute column as floats; refuses text (:func:`scalelib.validation.as_numbers`)."""
+    return as_numbers(rows[compute_column].to_numpy(), compute_column)
+
+
+def centred_log_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
+    """The inputs of a law in compute alone: ``x = log(C / C_ref)`` (:func:`scalelib.normalise.log_compute_offset`)."""
+    return log_compute_offset(rows_compute(rows, compute_column))
+
+
+def fit_compute_law_to_rows(fit_law: Callable[..., Any]) -> Callable[[pd.DataFrame, str], Any]:
+    """``fit_rows(rows, compute_column)`` for a law fitted as ``fit_law(compute, accuracy, chance=, labels=)``."""
+
+    def fit_rows(rows: pd.DataFrame, compute_column: str) -> Any:
+        return fit_law(
+            rows_compute(rows, compute_column), rows["value"].to_numpy(), chance=single_chance_level(rows),
+            labels=rows["run"].tolist(),
+        )
+
+    return fit_rows
+
+
+def optimized_parameters(fit: Any) -> np.ndarray:
+    """The fitted parameters of a robust law: its ``optimize_result.x``, in the fitted parametrisation."""
+    return fit.optimize_result.x
+
+
+@dataclass(frozen=True, eq=False)
+class Law:
+    """One law, described once for every consumer (intervals, command line, benchmarks, tests).
+
+    Every law is written in a transformed space: it predicts :math:`-\\log Q` from inputs
+    ``x`` (e.g. ``x = log(C / C_ref)``) and parameters ``p`` in its fitted
+    parametrisation, and is fitted to the target ``y = log(-log Q)`` through the
+    residuals ``log(neg_log_q(x, p)) - y``. The functions share one signature across
+    laws: ``inputs(rows, compute_column) -> x``, ``neg_log_q(x, p)``,
+    ``residuals(p, x, y)``, ``jacobian(p, x, y)`` (shape ``(n, n_parameters)``),
+    ``bounds(x) -> (lower, upper)``, ``fit_rows(rows, compute_column)``,
+    ``parameters(fit) -> p`` and ``forecaster(compute_column=...) -> Fitter``.
+
+    Attributes
+    ----------
+    name
+        Key in the registry (:data:`scalelib.laws.LAWS`) and the command line's ``--law``.
+    title
+        The paper's equation number or the law's short name, e.g. ``"Eq. 2"``.
+    description
+        What the command line prints for the law, in one line.
+    equation, latex
+        The law as plain text and as LaTeX.
+    columns
+        Input columns the law needs besides ``value``, ``chance`` and ``run``
+        (``flops`` stands for the compute column).
+    n_parameters
+        Number of fitted parameters.
+    min_runs
+        Fewest points a fit with an interval needs: the parameters plus one residual
+        degree of freedom.
+    target
+        ``target(accuracy, chance) -> y``, the transformed target (``log(-log Q)``).
+    inputs, neg_log_q, residuals, jacobian, bounds
+        The law in its fitted parametrisation (signatures above).
+    fit
+        The law's fit function, e.g. :func:`scalelib.direct_law.fit_direct_law`.
+    fit_rows
+        The fit on one benchmark's rows (columns of :func:`scalelib.backtest.backtest`).
+    parameters
+        The fitted parameters ``p`` of a fit result, in the parametrisation of ``residuals``.
+    forecaster
+        A :data:`~scalelib.backtest.Fitter` fitting the law, ``forecaster(compute_column=...)``.
+    profile
+        The law's :class:`~scalelib.profile_fit.Profile` at given inputs if every bootstrap
+        resample can be profiled at once (:func:`~scalelib.profile_fit.bootstrap_by_profile`);
+        None otherwise.
+    robust
+        Fitted by the Huber loss of its log residuals from a global search: a bootstrap
+        resample is refitted by one polish from the point estimate (or profiled). A law
+        that is not robust and has no analytic interval is bootstrapped by refitting its
+        forecaster.
+    analytic_interval
+        Eq. 2's straight line in ``y``, fitted by OLS in closed form: the analytic
+        interval of :func:`scalelib.intervals.direct_law_interval` and the vectorised
+        bootstrap of :func:`scalelib.intervals.direct_law_bootstrap` apply.
+    """
+
+    name: str
+    title: str
+    description: str
+    equation: str
+    latex: str
+    columns: tuple[str, ...]
+    n_parameters: int
+    min_runs: int
+    inputs: Callable[[pd.DataFrame, str], np.ndarray]
+    neg_log_q: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    residuals: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    jacobian: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    bounds: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    fit: Callable[..., Any]
+    fit_rows: Callable[[pd.DataFrame, str], Any]
+    parameters: Callable[[Any], np.ndarray]
+    forecaster: Callable[..., Fitter]
+    target: Callable[[ArrayLike, float], np.ndarray] = log_neg_log_q_target
+    profile: Callable[[np.ndarray], Profile] | None = None
+    robust: bool = False
+    analytic_interval: bool = False
+
+    def __repr__(self) -> str:
+        return f"Law({self.name!r}: {self.title}, {self.equation})"
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def extrapolation_efolds(compute: ArrayLike, fitted_compute: ArrayLike) -> np.ndarray:
+    """Where compute C stands relative to the fitted runs, in e-folds: signed distance from their range.
+
+    ``log(C / C_min)`` (negative) below the smallest fitted run, ``log(C / C_max)``
+    (positive) beyond the largest, 0 inside ``[C_min, C_max]``.
+    """
+    compute = np.asarray(compute, dtype=float)
+    fitted_compute = np.asarray(fitted_compute, dtype=float)
+    return np.minimum(0.0, np.log(compute / fitted_compute.min())) + np.maximum(0.0, np.log(compute / fitted_compute.max()))
+
+
+def extrapolation_distance(compute: ArrayLike, fitted_compute: ArrayLike) -> np.ndarray:
+    """``d = max(0, log(C / C_max), log(C_min / C))``: e-folds of compute outside the fitted runs.
+
+    The distance the drift term grows with, in both directions (:func:`extrapolation_efolds`
+    keeps the sign).
+    """
+    return np.abs(extrapolation_efolds(compute, fitted_compute))
+
+
+def range_position(efolds: ArrayLike) -> np.ndarray:
+    """``"below"``, ``"inside"`` or ``"beyond"`` the fitted range, from :func:`extrapolation_efolds`."""
+    efolds = np.asarray(efolds, dtype=float)
+    return np.where(efolds < 0, "below", np.where(efolds > 0, "beyond", "inside"))
+
+
+@dataclass(frozen=True, eq=False)
+class PredictionInterval:
+    """Point forecasts of raw accuracy with their interval, one entry per forecast row.
+
+    Attributes
+    ----------
+    predicted
+        The law's point forecast (the fit to all training runs).
+    lower, upper
+        Interval bounds, raw accuracy.
+    level
+        Nominal coverage, e.g. 0.9.
+    method
+        How the interval was formed, e.g. ``"analytic, prediction, calibrated"``.
+    drift_rate
+        The calibrated extrapolation drift rate tau (0 if not calibrated).
+    fitted_compute
+        ``(smallest, largest)`` compute of the runs the law was fitted to; NaN if unknown
+        (an interval not made by this module).
+    """
+
+    predicted: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+    method: str
+    drift_rate: float
+    fitted_compute: tuple[float, float] = (np.nan, np.nan)
+
+    def to_frame(self, compute: ArrayLike) -> pd.DataFrame:
+        """The interval as a table, one row per compute value (the compute of the forecasts).
+
+        Besides ``flops``, ``predicted``, ``lower`` and ``upper``, each row says where it
+        stands: ``position`` (``"below"``, ``"inside"`` or ``"beyond"`` the fitted compute,
+        ``"unknown"`` without a fitted range) and ``efolds_outside``, its distance from
+        the fitted range in e-folds of compute (0 inside; the :math:`d_0` of the drift term).
+        """
+        compute = np.asarray(compute, dtype=float)
+        if np.isnan(self.fitted_compute).any():
+            position, distance = np.full(compute.shape, "unknown"), np.full(compute.shape, np.nan)
+        else:
+            efolds = extrapolation_efolds(compute, self.fitted_compute)
+            position, distance = range_position(efolds), np.abs(efolds)
+        return pd.DataFrame({
+            "flops": compute, "predicted": self.predicted, "lower": self.lower, "upper": self.upper,
+            "position": position, "efolds_outside": distance,
+        })
+
+
+IntervalPredictor = Callable[[pd.DataFrame, float], PredictionInterval]
+"""Maps rows and a level to their :class:`PredictionInterval`."""
+
+IntervalFitter = Callable[[pd.DataFrame], IntervalPredictor]
+"""Fits a law to one benchmark's training rows, returns its :data:`IntervalPredictor`.
+
+The rows are those a :data:`scalelib.backtest.Fitter` receives: columns ``run``,
+``benchmark``, ``value`` (raw accuracy), ``chance`` and the compute (``flops``), plus
+whatever the law needs (``params`` and ``tokens`` for the ratio law, ``n_items`` for
+binomial noise)."""

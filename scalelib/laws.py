@@ -1,0 +1,51 @@
+"""The registry of the library's laws: one :class:`~scalelib.interfaces.Law` per law module.
+
+Each law module describes its law once, as a :class:`Law` (defined in
+:mod:`scalelib.interfaces`, which imports no law, and re-exported here); this module
+lists them, and the consumers (:mod:`scalelib.intervals`, the command line of
+:mod:`scalelib.your_runs`, the benchmarks, the tests) read them from :data:`LAWS`
+instead of keeping lists of their own.
+
+====================  ========  =====================================================
+name                  law       module
+====================  ========  =====================================================
+``direct``            Eq. 2     :data:`scalelib.direct_law.DIRECT_LAW`
+``saturating``        Eq. 6     :data:`scalelib.saturating_law.SATURATING_LAW`
+``bnsl``              Eq. 1     :data:`scalelib.bnsl.BNSL_LAW`
+``ratio``             Eq. 4     :data:`scalelib.ratio_law.RATIO_LAW`
+``passk``             Eq. 5     :data:`scalelib.pass_at_k.PASS_AT_K_LAW`
+====================  ========  =====================================================
+
+A new law goes in a module of its own that defines one :class:`Law`, and is added to
+:data:`LAWS` here. The validation-loss law of the two-stage forecast
+(:mod:`scalelib.loss_law`) is not one of them: it models a loss, not an accuracy.
+"""
+
+from __future__ import annotations
+
+from scalelib.bnsl import BNSL_LAW
+from scalelib.direct_law import DIRECT_LAW
+from scalelib.interfaces import Law
+from scalelib.pass_at_k import PASS_AT_K_LAW
+from scalelib.ratio_law import RATIO_LAW
+from scalelib.saturating_law import SATURATING_LAW
+
+__all__ = ["Law", "LAWS", "law"]
+
+LAWS: dict[str, Law] = {law.name: law for law in (DIRECT_LAW, SATURATING_LAW, BNSL_LAW, RATIO_LAW, PASS_AT_K_LAW)}
+"""Every law of the library by name, in the book's order of presentation."""
+
+
+def law(name: str | Law) -> Law:
+    """The registered law called ``name`` (a :class:`Law` is returned as it is).
+
+    Raises
+    ------
+    ValueError
+        For a name that is not in :data:`LAWS`; the message names the known laws.
+    """
+    if isinstance(name, Law):
+        return name
+    if name not in LAWS:
+        raise ValueError(f"Unknown law {name!r}; known laws: {list(LAWS)}.")
+    return LAWS[name]
