@@ -52,25 +52,26 @@ from scalelib.normalise import (
     log_compute_offset,
     neg_log_q,
 )
-from scalelib.ratio_law import (
-    centred_log_scales,
-    fit_ratio_law,
-    ratio_law_bounds,
-    ratio_law_log_residuals,
-    ratio_law_log_residuals_jacobian,
-)
-from scalelib.saturating_law import (
-    fit_saturating_law,
-    saturating_bounds,
-    saturating_log_residuals,
-    saturating_log_residuals_jacobian,
-)
+from scalelib.laws import LAWS as REGISTERED_LAWS
+from scalelib.laws import Law
+from scalelib.ratio_law import RATIO_LAW, centred_log_scales, fit_ratio_law
+from scalelib.saturating_law import SATURATING_LAW, fit_saturating_law
 
 OBJECTIVE_TOLERANCE = 1e-9
 """Relative slack within which the new objective counts as no worse."""
 
 SUBSETS = {"all runs": np.inf, "C <= 1e21": 1e21}
 """The run sets fitted for each benchmark: every run above chance, and those below 1e21 FLOPs."""
+
+
+def multi_start_objective(law: Law, x: np.ndarray, log_target: np.ndarray, starts: list[np.ndarray]) -> float:
+    """The Huber objective of the former fits: each start solved by Huber continuation, the best kept."""
+    best = fit_huber_from_starts(
+        lambda p: law.residuals(p, x, log_target),
+        lambda p: law.jacobian(p, x, log_target),
+        starts, bounds=law.bounds(x),
+    )
+    return huber_loss(best.fun)
 
 
 def saturating_multi_start(x: np.ndarray, log_target: np.ndarray) -> float:
@@ -80,24 +81,14 @@ def saturating_multi_start(x: np.ndarray, log_target: np.ndarray) -> float:
     for alpha, fraction in itertools.product((0.05, 0.15, 0.4, 1.0), (0.0, 0.5, 0.9)):
         floor = fraction * target.min()
         starts.append(np.array([np.mean(np.log(target - floor) + alpha * x), alpha, floor]))
-    best = fit_huber_from_starts(
-        lambda p: saturating_log_residuals(p, x, log_target),
-        lambda p: saturating_log_residuals_jacobian(p, x, log_target),
-        starts, bounds=saturating_bounds(),
-    )
-    return huber_loss(best.fun)
+    return multi_start_objective(SATURATING_LAW, x, log_target, starts)
 
 
 def ratio_multi_start(x: np.ndarray, log_target: np.ndarray) -> float:
     """The former Eq. 4 fit: 9 grid starts of the exponents, each by Huber continuation; its objective."""
     log_half = np.log(0.5) + np.median(log_target)
     starts = [np.array([log_half, a, log_half, b]) for a, b in itertools.product((0.1, 0.3, 1.0), repeat=2)]
-    best = fit_huber_from_starts(
-        lambda p: ratio_law_log_residuals(p, x, log_target),
-        lambda p: ratio_law_log_residuals_jacobian(p, x, log_target),
-        starts, bounds=ratio_law_bounds(),
-    )
-    return huber_loss(best.fun)
+    return multi_start_objective(RATIO_LAW, x, log_target, starts)
 
 
 def compare(law: str, rows: pd.DataFrame, fit_new: Callable, inputs: np.ndarray,
@@ -168,27 +159,34 @@ def summarise(comparisons: pd.DataFrame, references: tuple[str, ...] = ("multi-s
     return pd.DataFrame(rows)
 
 
-BOOTSTRAP_LAWS = (("direct", 20), ("saturating", 20), ("bnsl", 20), ("ratio", None))
-"""The laws whose bootstrap is timed, with the tokens-per-parameter ratio of their runs (None: all)."""
+BOOTSTRAP_LAWS = tuple(law for law in REGISTERED_LAWS.values() if set(law.columns) <= {"flops", "params", "tokens"})
+"""The laws whose bootstrap is timed: every registered law of compute or of N and D (Eq. 5 needs pass@k rows)."""
 
 
-def bootstrap_times(laws: tuple[tuple[str, float | None], ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
-    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs)."""
+def bootstrap_times(laws: tuple[Law, ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
+    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs).
+
+    Laws of compute alone are fitted at tpr 20 and forecast at 1e22 and 1e23 FLOPs; a law
+    of N and D on every ratio, forecast at the three largest runs.
+    """
     records = []
-    for law, tpr in laws:
-        kept, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=tpr, benchmarks=HEADLINE_BENCHMARKS))
+    for law in laws:
+        of_compute = law.columns == ("flops",)
+        kept, _ = drop_at_or_below_chance(
+            data.accuracy_frame("dclm", tpr=20 if of_compute else None, benchmarks=HEADLINE_BENCHMARKS)
+        )
         fitter = law_interval_fitter(law, interval="bootstrap", n_resamples=200, progress=False)
         for benchmark, rows in kept[kept["flops"] <= 1e21].groupby("benchmark"):
             started = time.perf_counter()
             try:
-                if law == "ratio":
-                    fitter(rows.copy())(rows.nlargest(3, "flops").copy())
-                else:
+                if of_compute:
                     forecast_interval(fitter, rows, [1e22, 1e23])
+                else:
+                    fitter(rows.copy())(rows.nlargest(3, "flops").copy())
             except ValueError as error:
-                print(f"  {law} {benchmark}: skipped ({str(error)[:80]})")
+                print(f"  {law.name} {benchmark}: skipped ({str(error)[:80]})")
                 continue
-            records.append({"law": law, "benchmark": benchmark, "seconds": time.perf_counter() - started})
+            records.append({"law": law.name, "benchmark": benchmark, "seconds": time.perf_counter() - started})
     return pd.DataFrame(records)
 
 

@@ -56,14 +56,17 @@ from scalelib.intervals import (
 )
 from scalelib.loss_to_accuracy import fit_logistic_map
 from scalelib.normalise import ScalingDataError, drop_at_or_below_chance, huber_loss
-from scalelib.pass_at_k import CODE_BENCHMARKS, fit_pass_at_k_by_benchmark, load_pass_at_k, pass_at_k_forecaster
-from scalelib.ratio_law import fit_ratio_law_to_rows
+from scalelib.laws import LAWS as REGISTERED_LAWS
+from scalelib.pass_at_k import CODE_BENCHMARKS, PASS_AT_K_LAW, fit_pass_at_k_by_benchmark, load_pass_at_k
+from scalelib.ratio_law import RATIO_LAW
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 COPY_IGNORED = shutil.ignore_patterns("_build", ".git", ".pytest_cache", ".hypothesis", "__pycache__", "*.egg-info")
 COVERAGE_CUTS = {"dclm": (1e21, 1e22), "c4": (1e20, 1e21)}
 TIMED_BENCHMARKS = ("hellaswag", "arc_easy", "mmlu", "humaneval-py")
+COVERAGE_LAWS = tuple(name for name, law in REGISTERED_LAWS.items() if law.columns == ("flops",))
+"""Laws whose coverage ``--coverage`` measures: the registered laws of compute alone (Eq. 2 first)."""
 
 
 def run_timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
@@ -114,11 +117,12 @@ def law_fits() -> pd.DataFrame:
     dclm, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=None, benchmarks=HEADLINE_BENCHMARKS))
     for _, rows in dclm.groupby("benchmark", sort=False):
         try:
-            fit, seconds = timed(fit_ratio_law_to_rows, rows)
+            fit, seconds = timed(RATIO_LAW.fit_rows, rows, "flops")
         except ScalingDataError:
             continue
         chance = float(rows["chance"].iloc[0])
-        records.append(fit_record("ratio (Eq. 4)", seconds, fit.predict(rows["params"], rows["tokens"]), rows, chance))
+        predicted = fit.predict(rows["params"], rows["tokens"])
+        records.append(fit_record(f"{RATIO_LAW.name} ({RATIO_LAW.title})", seconds, predicted, rows, chance))
     code, _ = load_pass_at_k()
     for (_, _), rows in code.groupby(["mixture", "benchmark"], sort=False):
         (fits, _), seconds = timed(fit_pass_at_k_by_benchmark, rows, cluster_by_run=False)
@@ -149,37 +153,41 @@ def print_law_fits(fits: pd.DataFrame) -> None:
     print(table.to_string(float_format=lambda value: f"{value:.4g}"))
 
 
-def interval_methods(n_resamples: int) -> dict[str, Callable]:
-    """Every interval method, by label, with the bootstrap size given (tqdm bars off)."""
+def interval_methods(n_resamples: int) -> dict[str, tuple[Callable, tuple[str, ...]]]:
+    """Every interval method, by label, with the input columns of its law (bootstrap size given, bars off).
+
+    Every law of the registry with its bootstrap (and its analytic interval where it has
+    one), then the two-stage logistic route.
+    """
     options = dict(n_resamples=n_resamples, progress=False)
-    return {
-        "direct, analytic": law_interval_fitter("direct"),
-        "direct, bootstrap (vectorised)": law_interval_fitter("direct", interval="bootstrap", **options),
-        "saturating, bootstrap": law_interval_fitter("saturating", interval="bootstrap", **options),
-        "BNSL, bootstrap": law_interval_fitter("bnsl", interval="bootstrap", **options),
-        "ratio law, bootstrap": law_interval_fitter("ratio", interval="bootstrap", **options),
-        "two-stage logistic, bootstrap (refit)": bootstrap_interval_fitter(
-            two_stage.two_stage_forecaster(fit_logistic_map), **options
-        ),
-        "pass@k Eq. 5, bootstrap (refit)": bootstrap_interval_fitter(pass_at_k_forecaster(), **options),
-    }
+    methods = {}
+    for law in REGISTERED_LAWS.values():
+        if law.analytic_interval:
+            methods[f"{law.name} ({law.title}), analytic"] = (law_interval_fitter(law), law.columns)
+        methods[f"{law.name} ({law.title}), bootstrap"] = (
+            law_interval_fitter(law, interval="bootstrap", **options), law.columns
+        )
+    methods["two-stage logistic, bootstrap (refit)"] = (
+        bootstrap_interval_fitter(two_stage.two_stage_forecaster(fit_logistic_map), **options), ("flops",)
+    )
+    return methods
 
 
-def interval_frames() -> dict[str, pd.DataFrame]:
-    """The rows each method forecasts: DCLM at tpr 20 (all ratios for Eq. 4, pass@k rows for Eq. 5)."""
+def interval_frames() -> dict[tuple[str, ...], pd.DataFrame]:
+    """The rows each law forecasts, by its input columns: DCLM at tpr 20, all ratios for N and D, pass@k rows for k."""
     runs = data.load_runs()
     at_tpr_20 = two_stage.merge_losses(data.accuracy_frame("dclm", tpr=20, benchmarks=TIMED_BENCHMARKS), runs)
     all_ratios = data.accuracy_frame("dclm", tpr=None, benchmarks=TIMED_BENCHMARKS)
     code, _ = load_pass_at_k("dclm", benchmarks=[b for b in TIMED_BENCHMARKS if b in CODE_BENCHMARKS])
-    return {"ratio": drop_at_or_below_chance(all_ratios)[0], "pass@k": code,
-            "default": drop_at_or_below_chance(at_tpr_20)[0]}
+    return {RATIO_LAW.columns: drop_at_or_below_chance(all_ratios)[0], PASS_AT_K_LAW.columns: code,
+            ("flops",): drop_at_or_below_chance(at_tpr_20)[0]}
 
 
 def interval_timings(n_resamples: int, cut: float = 1e21) -> None:
     frames = interval_frames()
     records = []
-    for method, fitter in interval_methods(n_resamples).items():
-        frame = frames["ratio" if method.startswith("ratio") else "pass@k" if method.startswith("pass") else "default"]
+    for method, (fitter, columns) in interval_methods(n_resamples).items():
+        frame = frames[columns]
         for benchmark, rows in frame.groupby("benchmark", sort=False):
             training, held_out = rows[rows["flops"] <= cut], rows[rows["flops"] > cut]
             try:
@@ -206,17 +214,19 @@ def coverage_backtests(kept: pd.DataFrame, fitter: Callable, level: float = 0.9)
 def coverage(laws: list[str], n_resamples: int) -> None:
     scores = data.accuracy_frame(tpr=20, benchmarks=HEADLINE_BENCHMARKS)
     kept, _ = drop_at_or_below_chance(scores)
+    bootstrap = [("bootstrap + residuals", dict(interval="bootstrap", calibrate=False)),
+                 ("bootstrap + residuals, calibrated", dict(interval="bootstrap"))]
+    analytic = [("analytic (textbook OLS)", dict(calibrate=False)),
+                ("analytic, calibrated", {}),
+                bootstrap[0],
+                ("bootstrap + binomial", dict(interval="bootstrap", noise="binomial", calibrate=False)),
+                bootstrap[1],
+                ("bootstrap + binomial, calibrated", dict(interval="bootstrap", noise="binomial"))]
     variants = {
-        "direct": [("direct, analytic (textbook OLS)", dict(calibrate=False)),
-                   ("direct, analytic, calibrated", {}),
-                   ("direct, bootstrap + residuals", dict(interval="bootstrap", calibrate=False)),
-                   ("direct, bootstrap + binomial", dict(interval="bootstrap", noise="binomial", calibrate=False)),
-                   ("direct, bootstrap + residuals, calibrated", dict(interval="bootstrap")),
-                   ("direct, bootstrap + binomial, calibrated", dict(interval="bootstrap", noise="binomial"))],
+        law: [(f"{law}, {label}", options) for label, options in
+              (analytic if REGISTERED_LAWS[law].analytic_interval else bootstrap)]
+        for law in COVERAGE_LAWS
     }
-    for law in ("saturating", "bnsl"):
-        variants[law] = [(f"{law}, bootstrap + residuals", dict(interval="bootstrap", calibrate=False)),
-                         (f"{law}, bootstrap + residuals, calibrated", dict(interval="bootstrap"))]
     print("\nCoverage of nominal 90% intervals in the book's backtests (tpr 20, headline benchmarks)")
     for law in laws:
         for label, options in variants[law]:
@@ -229,12 +239,16 @@ def coverage(laws: list[str], n_resamples: int) -> None:
             print(f"{label:45s} coverage {fitted['covered'].astype(bool).mean():.3f} of {len(fitted)} held-out runs, "
                   f"median width {fitted['width_points'].median():.1f} points | {splits} "
                   f"({time.perf_counter() - started:.0f} s)", flush=True)
-    if "direct" not in laws:
-        return
-    print("\nCoverage of the direct law's analytic intervals at other levels")
+    for law in [name for name in laws if REGISTERED_LAWS[name].analytic_interval]:
+        coverage_at_levels(kept, law)
+
+
+def coverage_at_levels(kept: pd.DataFrame, law: str) -> None:
+    """Coverage of a law's analytic intervals at several levels, textbook and calibrated."""
+    print(f"\nCoverage of the {law} law's analytic intervals at other levels")
     for calibrate in (False, True):
         for level in (0.5, 0.8, 0.9, 0.95):
-            result = coverage_backtests(kept, law_interval_fitter("direct", calibrate=calibrate), level)
+            result = coverage_backtests(kept, law_interval_fitter(law, calibrate=calibrate), level)
             fitted = result[result["status"] == "ok"]
             print(f"{'calibrated' if calibrate else 'textbook OLS':12s} level {level:.2f}: coverage "
                   f"{fitted['covered'].astype(bool).mean():.3f}, median width {fitted['width_points'].median():.1f} points")
@@ -247,8 +261,7 @@ def main() -> None:
     parser.add_argument("--skip-fits", action="store_true", help="skip the law fit and interval timings")
     parser.add_argument("--resamples", type=int, default=N_RESAMPLES, help="bootstrap resamples (default: %(default)s)")
     parser.add_argument("--coverage", action="store_true", help="also measure interval coverage (slow)")
-    parser.add_argument("--coverage-laws", nargs="+", default=["direct", "saturating", "bnsl"],
-                        choices=["direct", "saturating", "bnsl"])
+    parser.add_argument("--coverage-laws", nargs="+", default=list(COVERAGE_LAWS), choices=COVERAGE_LAWS)
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     if not args.skip_build:
