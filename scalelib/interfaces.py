@@ -214,7 +214,7 @@ class PredictionInterval:
         The calibrated extrapolation drift rate tau (0 if not calibrated).
     fitted_compute
         ``(smallest, largest)`` compute of the runs the law was fitted to; NaN if unknown
-        (an interval not made by this module).
+        (an interval not made by :mod:`scalelib.intervals`).
     """
 
     predicted: np.ndarray

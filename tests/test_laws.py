@@ -7,6 +7,9 @@ known parameters by the law itself (:func:`synthetic_rows`), never taken from da
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -146,3 +149,10 @@ def test_bad_input_is_refused_with_a_clear_message(name, case, message):
     }[case]()
     with pytest.raises(ScalingDataError, match=message):
         described.fit_rows(bad, "flops")
+
+
+def test_the_laws_import_without_the_intervals():
+    """No import cycle: the registry and every law module load without scalelib.intervals."""
+    code = "import sys, scalelib.laws; print('scalelib.intervals' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
