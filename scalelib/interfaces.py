@@ -20,7 +20,7 @@ This module imports no law, so every law module can describe itself with a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -158,7 +158,8 @@ class Law:
     fit_rows: Callable[[pd.DataFrame, str], Any]
     parameters: Callable[[Any], np.ndarray]
     forecaster: Callable[..., Fitter]
-    target: Callable[[ArrayLike, float], np.ndarray] = log_neg_log_q_target
+    # a factory, not a class attribute: autodoc would document the function twice
+    target: Callable[[ArrayLike, float], np.ndarray] = field(default_factory=lambda: log_neg_log_q_target)
     profile: Callable[[np.ndarray], Profile] | None = None
     robust: bool = False
     analytic_interval: bool = False
