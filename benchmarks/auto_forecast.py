@@ -14,7 +14,7 @@ Prints
 Usage::
 
     python benchmarks/auto_forecast.py            # all laws (BNSL is the slow one)
-    python benchmarks/auto_forecast.py --no-bnsl  # without the BNSL column
+    python benchmarks/auto_forecast.py --no-bnsl  # without BNSL (its column "Eq. 1")
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from scalelib.auto_backtest import (
 )
 from scalelib.baselines import BASELINES
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.laws import LAWS
 from scalelib.two_stage import merge_losses
 
 CUTS = {"dclm": [1e21, 1e22], "c4": [1e20, 1e21]}
@@ -45,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-bnsl", action="store_true", help="leave BNSL out of the single laws")
     args = parser.parse_args()
-    laws = [law for law in SINGLE_LAWS if not (args.no_bnsl and law == "BNSL")]
+    laws = [law for law in SINGLE_LAWS if not (args.no_bnsl and law == LAWS["bnsl"].title)]
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 200)
     start = time.perf_counter()

@@ -17,13 +17,20 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from scalelib.auto_forecast import LEVEL, NEAR_CHANCE_SE, fit_auto_forecast, target_rows_mask
+from scalelib.auto_forecast import (
+    LEVEL,
+    NEAR_CHANCE_SE,
+    fit_auto_forecast,
+    target_rows_mask,
+)
 from scalelib.backtest import above_chance_only, backtest, summarise_backtest
 from scalelib.baselines import BASELINES
-from scalelib.bnsl import bnsl_forecaster
-from scalelib.direct_law import direct_law_forecaster
-from scalelib.saturating_law import saturating_forecaster
-from scalelib.validation import ScalingDataError, check_numeric_columns, check_unique_index
+from scalelib.laws import LAWS
+from scalelib.validation import (
+    ScalingDataError,
+    check_numeric_columns,
+    check_unique_index,
+)
 
 __all__ = ["PAPER_REFERENCE_MAE", "REFERENCE_BENCHMARKS", "SINGLE_LAWS", "auto_backtest",
            "compare_with_single_laws", "interval_summary", "large_misses", "split_summary",
@@ -104,8 +111,9 @@ def summarise_auto_backtest(result: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-SINGLE_LAWS = {"Eq. 2": direct_law_forecaster, "Eq. 6": saturating_forecaster, "BNSL": bnsl_forecaster}
-"""The single laws the forecaster is compared with, fitted on the runs above chance."""
+SINGLE_LAWS = {law.title: law.forecaster for law in LAWS.values() if law.columns == ("flops",)}
+"""The single laws the forecaster is compared with, fitted on the runs above chance: every law of
+:data:`scalelib.laws.LAWS` in compute alone (Eq. 2, Eq. 6 and BNSL's Eq. 1), by its ``title``."""
 
 
 def compare_with_single_laws(
