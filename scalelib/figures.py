@@ -141,6 +141,7 @@ def plot_forecasts(
     compute_cut: float,
     title: str,
     n_columns: int = 4,
+    legend_columns: int | None = None,
 ) -> Figure:
     """Data and fitted laws per benchmark, with the extrapolation region shaded.
 
@@ -156,6 +157,11 @@ def plot_forecasts(
         law's mapping (the law refused its data) shows no curve.
     compute_cut
         Runs with C above it were held out: drawn hollow, in the shaded region.
+    n_columns
+        Panels per row.
+    legend_columns
+        Entries per row of the shared legend (default: all in one row); set it for a
+        narrow figure of few panels.
     """
     names = [name for name in BENCHMARKS if name in set(frame["benchmark"])]
     figure, axes = small_multiples(len(names), n_columns=n_columns)
@@ -176,7 +182,7 @@ def plot_forecasts(
         ax.set_xscale("log")
         ax.set_title(f"{BENCHMARKS[name].label} ({rows['metric'].iloc[0]})", fontsize=9)
     label_outer_axes(axes, n_columns, xlabel="compute C (FLOPs)", ylabel="score")
-    shared_legend(figure, axes)
+    shared_legend(figure, axes, max_columns=legend_columns)
     figure.suptitle(title)
     return figure
 
