@@ -94,7 +94,9 @@ class Law:
     laws: ``inputs(rows, compute_column) -> x``, ``neg_log_q(x, p)``,
     ``residuals(p, x, y)``, ``jacobian(p, x, y)`` (shape ``(n, n_parameters)``),
     ``bounds(x) -> (lower, upper)``, ``fit_rows(rows, compute_column)``,
-    ``parameters(fit) -> p`` and ``forecaster(compute_column=...) -> Fitter``.
+    ``parameters(fit) -> p`` and ``forecaster(compute_column=...) -> Fitter``. A law
+    has an analytic interval if ``analytic_interval`` or ``analytic_interval_fitter``
+    says so (:attr:`Law.has_analytic_interval`).
 
     Attributes
     ----------
@@ -139,6 +141,12 @@ class Law:
         Eq. 2's straight line in ``y``, fitted by OLS in closed form: the analytic
         interval of :func:`scalelib.intervals.direct_law_interval` and the vectorised
         bootstrap of :func:`scalelib.intervals.direct_law_bootstrap` apply.
+    analytic_interval_fitter
+        A closed-form interval of the law's own, as
+        ``analytic_interval_fitter(band=..., compute_column=...) -> IntervalFitter``
+        (Eq. 5's :func:`scalelib.pass_at_k_law.pass_at_k_interval_fitter`, without a drift
+        term); None for a law without one, or whose analytic interval is Eq. 2's
+        (``analytic_interval``).
     """
 
     name: str
@@ -163,6 +171,12 @@ class Law:
     profile: Callable[[np.ndarray], Profile] | None = None
     robust: bool = False
     analytic_interval: bool = False
+    analytic_interval_fitter: Callable[..., IntervalFitter] | None = None
+
+    @property
+    def has_analytic_interval(self) -> bool:
+        """Whether the law has a closed-form interval: Eq. 2's (``analytic_interval``) or its own."""
+        return self.analytic_interval or self.analytic_interval_fitter is not None
 
     def __repr__(self) -> str:
         return f"Law({self.name!r}: {self.title}, {self.equation})"

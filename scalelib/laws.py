@@ -13,7 +13,7 @@ name                  law       module
 ``saturating``        Eq. 6     :data:`scalelib.saturating_law.SATURATING_LAW`
 ``bnsl``              Eq. 1     :data:`scalelib.bnsl.BNSL_LAW`
 ``ratio``             Eq. 4     :data:`scalelib.ratio_law.RATIO_LAW`
-``passk``             Eq. 5     :data:`scalelib.pass_at_k.PASS_AT_K_LAW`
+``passk``             Eq. 5     :data:`scalelib.pass_at_k_law.PASS_AT_K_LAW`
 ====================  ========  =====================================================
 
 A new law goes in a module of its own that defines one :class:`Law`, and is added to
@@ -26,7 +26,7 @@ from __future__ import annotations
 from scalelib.bnsl import BNSL_LAW
 from scalelib.direct_law import DIRECT_LAW
 from scalelib.interfaces import Law
-from scalelib.pass_at_k import PASS_AT_K_LAW
+from scalelib.pass_at_k_law import PASS_AT_K_LAW
 from scalelib.ratio_law import RATIO_LAW
 from scalelib.saturating_law import SATURATING_LAW
 

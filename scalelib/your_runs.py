@@ -51,12 +51,10 @@ from scalelib.intervals import (
     backtest_intervals,
     bootstrap_interval_fitter,
     law_interval_fitter,
-    pass_at_k_interval_fitter,
     summarise_intervals,
 )
 from scalelib.loss_law import loss_column as validation_loss_column
 from scalelib.loss_to_accuracy import fit_flp_map, fit_linear_map, fit_logistic_map
-from scalelib.ratio_law import fit_ratio_law_to_rows
 from scalelib.two_stage import two_stage_forecaster
 from scalelib.validation import ScalingDataError, check_distinct_compute
 
@@ -96,6 +94,17 @@ TWO_STAGE_MAPS = {"two-stage-linear": fit_linear_map, "two-stage-logistic": fit_
 
 FAMILY_COLUMNS = ("mixture", "tpr", "metric")
 """Columns that name a family of runs: present in a frame, they split the fits."""
+
+RATIO_INPUTS = ("params", "tokens")
+"""Input columns of a law fitted across ratios (Eq. 4): the ratio ``tpr = tokens / params`` is one
+of its inputs, so ``tpr`` does not split its fits and its forecasts are made at every ratio."""
+
+INPUT_COLUMNS = {
+    "params": "each run's parameter count",
+    "tokens": "each run's training tokens (or params and tpr)",
+    "k": "the number of samples of each pass@k value (pass@k for several k per run)",
+}
+"""What a law's input column (:attr:`scalelib.interfaces.Law.columns`) holds, for the refusals."""
 
 NEAR_CHANCE_SE = AUTO_NEAR_CHANCE_SE
 """Runs within this many binomial standard errors of chance are not fitted (see module docstring;
@@ -269,13 +278,31 @@ def select_rows(
     return frame[keep], set_aside
 
 
+def _across_ratios(law: str) -> bool:
+    """Whether ``law`` is a registered law fitted across ratios: its inputs hold :data:`RATIO_INPUTS` (Eq. 4)."""
+    return law in REGISTERED_LAWS and set(RATIO_INPUTS) <= set(REGISTERED_LAWS[law].columns)
+
+
+def _other_inputs(law: str) -> list[str]:
+    """A registered law's input columns besides compute and :data:`RATIO_INPUTS` (Eq. 5's ``k``)."""
+    if law not in REGISTERED_LAWS:
+        return []
+    return [name for name in REGISTERED_LAWS[law].columns if name not in ("flops", *RATIO_INPUTS)]
+
+
+def _varying_columns(law: str) -> list[str]:
+    """Columns whose every value in a group gets a forecast: ``tpr`` across ratios, and :func:`_other_inputs`."""
+    return [*(["tpr"] if _across_ratios(law) else []), *_other_inputs(law)]
+
+
 def group_columns(frame: pd.DataFrame, law: str, extra: Sequence[str] = ()) -> list[str]:
     """Columns that split the fits: :data:`FAMILY_COLUMNS` present in ``frame`` plus ``extra``.
 
-    With ``law="ratio"`` the ratio column ``tpr`` does not split: Eq. 4 is fitted across it.
+    For a law fitted across ratios (its inputs hold :data:`RATIO_INPUTS`, ``law="ratio"``)
+    the ratio column ``tpr`` does not split: Eq. 4 is fitted across it.
     """
     columns = [name for name in (*FAMILY_COLUMNS, *extra) if name in frame.columns]
-    return list(dict.fromkeys(name for name in columns if not (law == "ratio" and name == "tpr")))
+    return list(dict.fromkeys(name for name in columns if not (_across_ratios(law) and name == "tpr")))
 
 
 def near_chance(frame: pd.DataFrame, z: float = NEAR_CHANCE_SE) -> pd.Series:
@@ -336,21 +363,20 @@ def interval_fitter(
     """
     if law not in LAWS:
         raise ScalingDataError(f"Unknown law {law!r}; choose one of {list(LAWS)}.")
-    analytic = {"direct", "passk"}
-    if interval == "analytic" and law not in analytic:
+    registered = REGISTERED_LAWS.get(law)
+    analytic = registered is not None and registered.has_analytic_interval
+    if interval == "analytic" and not analytic:
         raise ScalingDataError(f"The analytic interval exists for the direct law only; drop --interval for {law}.")
-    if noise == "binomial" and (interval or ("analytic" if law in analytic else "bootstrap")) == "analytic":
+    if noise == "binomial" and (interval or ("analytic" if analytic else "bootstrap")) == "analytic":
         raise ScalingDataError("--noise binomial needs the bootstrap interval (the analytic one uses the "
                                "residuals): add --interval bootstrap.")
     options = dict(noise=noise, n_resamples=n_resamples, seed=seed, progress=progress)
-    if law == "passk":
-        if interval == "bootstrap":
-            raise ScalingDataError("Eq. 5 has the analytic interval only here; drop --interval.")
-        return pass_at_k_interval_fitter()
     if law in TWO_STAGE_MAPS:
         forecaster = two_stage_forecaster(TWO_STAGE_MAPS[law], validation_sets=[_TWO_STAGE_LOSS_SET])
         return bootstrap_interval_fitter(forecaster, **options)
-    return law_interval_fitter(law, interval=interval or ("analytic" if law == "direct" else "bootstrap"), **options)
+    if registered.analytic_interval_fitter is not None and interval == "bootstrap":
+        raise ScalingDataError(f"{registered.title} has the analytic interval only here; drop --interval.")
+    return law_interval_fitter(law, interval=interval or ("analytic" if analytic else "bootstrap"), **options)
 
 
 def _group_problem(rows: pd.DataFrame, law: str, *, noise: str) -> str:
@@ -362,12 +388,12 @@ def _group_problem(rows: pd.DataFrame, law: str, *, noise: str) -> str:
         return f"several chance levels {sorted(rows['chance'].unique())}: give one per benchmark"
     if noise == "binomial" and rows["n_items"].isna().any():
         return "--noise binomial needs the benchmark's number of items: add an n_items column"
-    if law == "ratio" and ("tpr" not in rows.columns or rows["tpr"].nunique() < 2):
-        return "Eq. 4 is fitted across ratios, and this group has runs at one tpr only: use --law direct"
-    if law == "ratio" and not {"params", "tokens"} <= set(rows.columns):
-        return "Eq. 4 needs each run's params and tokens (or params and tpr)"
-    if law == "passk" and "k" not in rows.columns:
-        return "Eq. 5 needs a 'k' column (pass@k for several k per run)"
+    if _across_ratios(law) and ("tpr" not in rows.columns or rows["tpr"].nunique() < 2):
+        return (f"{REGISTERED_LAWS[law].title} is fitted across ratios, and this group has runs at one tpr only: "
+                "use --law direct")
+    missing = [name for name in REGISTERED_LAWS[law].columns if name not in rows.columns] if law in REGISTERED_LAWS else []
+    if missing:
+        return f"{REGISTERED_LAWS[law].title} needs a column {missing[0]!r}: {INPUT_COLUMNS[missing[0]]}"
     if law in TWO_STAGE_MAPS and validation_loss_column(_TWO_STAGE_LOSS_SET) not in rows.columns:
         return "the two-stage methods need a validation loss: name its column with --loss-column"
     try:
@@ -401,19 +427,21 @@ def fit_away_from_chance(fit: IntervalFitter, law: str = "direct") -> IntervalFi
 
 
 def _target_rows(rows: pd.DataFrame, targets: np.ndarray, law: str) -> pd.DataFrame:
-    """Rows to forecast: each target, at each tpr of the group (Eq. 4) or each k (Eq. 5)."""
-    base = forecast_rows(rows, targets)
-    if law == "ratio":
+    """Rows to forecast: each target, at each tpr of the group (across ratios, Eq. 4) and each value of
+    the law's other inputs (:func:`_other_inputs`, Eq. 5's k)."""
+    target = forecast_rows(rows, targets)
+    if _across_ratios(law):
         parts = []
         for tpr in sorted(rows["tpr"].unique()):
             params, tokens = allocation_at_ratio(targets, tpr)
-            parts.append(base.assign(tpr=tpr, params=params, tokens=tokens))
-        return pd.concat(parts, ignore_index=True)
-    if law == "passk":
-        return pd.concat([base.assign(k=k) for k in sorted(rows["k"].unique())], ignore_index=True)
+            parts.append(target.assign(tpr=tpr, params=params, tokens=tokens))
+        target = pd.concat(parts, ignore_index=True)
+    for name in _other_inputs(law):
+        target = pd.concat([target.assign(**{name: value}) for value in sorted(rows[name].unique())],
+                           ignore_index=True)
     if law in TWO_STAGE_MAPS:
-        return base.assign(**{validation_loss_column(_TWO_STAGE_LOSS_SET): np.nan})
-    return base
+        return target.assign(**{validation_loss_column(_TWO_STAGE_LOSS_SET): np.nan})
+    return target
 
 
 def _warnings_for(name: str, rows: pd.DataFrame, table: pd.DataFrame, fitted: pd.DataFrame) -> list[str]:
@@ -591,7 +619,7 @@ def forecast_runs(
             wanted = _target_rows(usable, targets, law)
             grid = np.logspace(np.log10(min(targets.min(), rows["flops"].min())),
                                np.log10(max(targets.max(), rows["flops"].max())), grid_points)
-            extra = [] if grid_points == 0 or law in ("ratio", "passk") else [forecast_rows(usable, grid)]
+            extra = [] if grid_points == 0 or _varying_columns(law) else [forecast_rows(usable, grid)]
             asked = pd.concat([wanted, *extra], ignore_index=True)
             if law in TWO_STAGE_MAPS:
                 asked = asked.assign(**{validation_loss_column(_TWO_STAGE_LOSS_SET): np.nan})
@@ -602,16 +630,16 @@ def forecast_runs(
         curve, table = table.iloc[len(wanted):], table.iloc[: len(wanted)]
         if len(curve):
             curves[panel] = curve
-        varying = {name: wanted[name].to_numpy() for name in ("tpr", "k") if law in ("ratio", "passk")
-                   and name in wanted.columns and name not in labels}
+        varying = {name: wanted[name].to_numpy() for name in _varying_columns(law)
+                   if name in wanted.columns and name not in labels}
         table = table.assign(**labels, **varying, panel=panel, law=law, n_runs=len(usable), status="ok", reason="")
         table["width_points"] = 100.0 * (table["upper"] - table["lower"])
         table["warning"] = _warnings_for(panel, rows, table, usable)
         warnings.extend(note for note in table["warning"] if note)
         forecasts.append(table)
         fitted_rows.append(rows.assign(panel=panel, fitted=~near.loc[rows.index]))
-        if law == "ratio":
-            ratio_fit = fit_ratio_law_to_rows(usable)
+        if _across_ratios(law):
+            ratio_fit = REGISTERED_LAWS[law].fit_rows(usable, "flops")
             optimal.append(pd.DataFrame({**labels, "flops": targets,
                                          "optimal_tpr": optimal_ratio(ratio_fit, targets)}))
     columns = [*keys, "benchmark", "panel", "law", *[name for name in ("tpr", "k") if name not in keys],

@@ -371,7 +371,7 @@ def test_interval_backtest_never_shows_held_out_runs_to_the_fitter():
         (lambda: resample_runs(5, n_resamples=0), ValueError, "n_resamples must be at least 1"),
         (lambda: law_interval_fitter("chinchilla"), ValueError, "Unknown law 'chinchilla'"),
         (lambda: law_interval_fitter("direct", interval="jackknife"), ValueError, "Unknown interval 'jackknife'"),
-        (lambda: law_interval_fitter("bnsl"), ValueError, "analytic interval exists for the direct law only"),
+        (lambda: law_interval_fitter("bnsl"), ValueError, "analytic interval exists for the direct and passk laws only"),
         (lambda: law_interval_fitter("direct", interval="bootstrap", noise="gaussian"), ValueError,
          "Unknown noise 'gaussian'"),
         (lambda: law_interval_fitter(interval="bootstrap", noise="binomial")(synthetic_frame().drop(columns="n_items")),
