@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from synthetic import scattered_accuracy
 
 from scalelib.bnsl import (
     bnsl_bounds,
@@ -31,9 +32,7 @@ def bnsl_neg_log_q(compute, a, b, c0, c1, d1, f1):
 
 def synthetic_accuracy(noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """Synthetic accuracies from Eq. 1 with TRUTH, with multiplicative noise on -log Q."""
-    neg_log_q = bnsl_neg_log_q(COMPUTE, **TRUTH)
-    neg_log_q *= np.exp(np.random.default_rng(seed).normal(0.0, noise, len(COMPUTE)))
-    return accuracy_from_neg_log_q(neg_log_q, CHANCE)
+    return scattered_accuracy(bnsl_neg_log_q(COMPUTE, **TRUTH), CHANCE, scatter=noise, seed=seed)
 
 
 def test_noiseless_recovery():

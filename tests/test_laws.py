@@ -2,7 +2,8 @@
 
 Parameter recovery, a finite-difference check of the Jacobian, determinism and bad
 input, for each registered law. Every run here is SYNTHETIC: generated in the test from
-known parameters by the law itself (:func:`synthetic_rows`), never taken from data/.
+known parameters by the law itself (``synthetic.synthetic_rows``, the tests' shared
+helper), never taken from data/.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import synthetic_rows
 
-from scalelib.interfaces import Law
 from scalelib.laws import LAWS, law
-from scalelib.normalise import REFERENCE_COMPUTE, ScalingDataError, accuracy_from_neg_log_q
+from scalelib.normalise import ScalingDataError
 
 TRUE_PARAMETERS = {
     "direct": [np.log(0.8), 0.15],  # (log A_ref, alpha)
@@ -27,37 +28,7 @@ TRUE_PARAMETERS = {
 }
 """Synthetic truth, in each law's fitted parametrisation (:attr:`Law.parameters`)."""
 
-RATIOS = (10.0, 20.0, 40.0, 80.0, 160.0)
-"""Tokens per parameter of the synthetic runs of a law of N and D."""
-
-K_VALUES = (1, 2, 4, 8, 16)
-"""k of the synthetic runs of a law of k (pass@k)."""
-
-CHANCE = 0.25
-"""Chance level of the synthetic accuracies (0 for pass@k, an open-answer score)."""
-
 NAMES = list(LAWS)
-
-
-def synthetic_rows(law: Law, parameters: np.ndarray, *, n_runs: int = 16, scatter: float = 0.0,
-                   seed: int = 0) -> pd.DataFrame:
-    """SYNTHETIC runs of ``law`` at ``parameters``: one benchmark, compute over four decades around 1e21 FLOPs.
-
-    The inputs follow the law's columns (N and D at several ratios, or several k per
-    run); the score is the law's accuracy times a log-normal scatter of ``-log Q``.
-    """
-    compute = REFERENCE_COMPUTE * np.logspace(-2.5, 1.5, n_runs)
-    chance = 0.0 if "k" in law.columns else CHANCE
-    rows = pd.DataFrame({"run": [f"synthetic{i}" for i in range(n_runs)], "flops": compute})
-    if "params" in law.columns:
-        ratios = np.resize(RATIOS, n_runs)
-        params = np.sqrt(compute / (6.0 * ratios))
-        rows = rows.assign(params=params, tokens=ratios * params, tpr=ratios)
-    if "k" in law.columns:
-        rows = rows.merge(pd.DataFrame({"k": K_VALUES}), how="cross")
-    neg_log_q = law.neg_log_q(law.inputs(rows, "flops"), np.asarray(parameters, dtype=float))
-    neg_log_q = neg_log_q * np.exp(scatter * np.random.default_rng(seed).standard_normal(len(rows)))
-    return rows.assign(benchmark="synthetic", chance=chance, value=accuracy_from_neg_log_q(neg_log_q, chance))
 
 
 def test_every_law_has_synthetic_parameters_and_one_name():

@@ -2,8 +2,13 @@
 
 import numpy as np
 import pytest
+from synthetic import scattered_accuracy
 
-from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q, log_compute_offset
+from scalelib.normalise import (
+    ScalingDataError,
+    accuracy_from_neg_log_q,
+    log_compute_offset,
+)
 from scalelib.saturating_law import (
     ALPHA_GRID,
     fit_saturating_law,
@@ -20,9 +25,7 @@ COMPUTE = np.logspace(18, 23, 15)
 
 def synthetic_accuracy(E: float = TRUE_E, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """Synthetic accuracies from Eq. 6, with multiplicative noise on -log Q."""
-    neg_log_q = TRUE_A * COMPUTE**-TRUE_ALPHA + E
-    neg_log_q *= np.exp(np.random.default_rng(seed).normal(0.0, noise, len(COMPUTE)))
-    return accuracy_from_neg_log_q(neg_log_q, CHANCE)
+    return scattered_accuracy(TRUE_A * COMPUTE**-TRUE_ALPHA + E, CHANCE, scatter=noise, seed=seed)
 
 
 def test_noiseless_recovery():
