@@ -36,10 +36,11 @@ from scalelib.auto_backtest import (
 )
 from scalelib.baselines import BASELINES
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.compute_cuts import BOOK_CUTS
 from scalelib.laws import LAWS
 from scalelib.two_stage import merge_losses
 
-CUTS = {"dclm": [1e21, 1e22], "c4": [1e20, 1e21]}
+CUTS = BOOK_CUTS
 
 
 def main() -> None:

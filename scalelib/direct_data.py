@@ -1,4 +1,4 @@
-"""The data of the direct-law chapter: the tpr-20 runs, the book's cuts, the direct law's backtests.
+"""The data of the direct-law chapter: the tpr-20 runs, the direct law's backtests at the book's cuts.
 
 Chapter 2 comes in two parts that start from the same runs and the same backtests; they
 are built here once, so that both parts (and a reader's exercise) use the same rows.
@@ -11,6 +11,7 @@ import pandas as pd
 from scalelib import data
 from scalelib.backtest import Fitter, above_chance_only, backtest, backtest_at_cuts, summarise_backtest
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.compute_cuts import BOOK_CUTS, PAPER_CUT
 from scalelib.direct_law import direct_law_forecaster, fit_direct_law
 from scalelib.intervals import LEVEL, IntervalFitter, backtest_intervals, law_interval_fitter, summarise_intervals
 from scalelib.normalise import drop_at_or_below_chance
@@ -21,13 +22,6 @@ __all__ = [
     "chance_sensitivity", "DRIFT_DEGREES_TRIED", "coverage_by_drift_degrees_of_freedom",
     "cross_mixture_calibration",
 ]
-
-BOOK_CUTS = {"dclm": [1e21, 1e22], "c4": [1e20, 1e21]}
-"""The book's compute cuts (FLOPs) per mixture: about 1.6 and 0.6 decades below DCLM's
-largest run, 1.8 and 0.8 below C4's."""
-
-PAPER_CUT = 6e21
-"""The paper's cut on DCLM: its figures are fitted below about 6e21 FLOPs."""
 
 CHANCE_SHIFTS = (-0.01, 0.0, 0.01)
 """Shifts of a multiple-choice benchmark's nominal chance level tried by :func:`chance_sensitivity`.

@@ -24,6 +24,7 @@ import pandas as pd
 
 from scalelib import data
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.compute_cuts import RATIO_CUT
 from scalelib.normalise import ScalingDataError, drop_at_or_below_chance
 from scalelib.ratio_law import RatioLawFit, fit_ratio_law_by_benchmark
 
@@ -37,11 +38,9 @@ __all__ = [
     "well_described",
 ]
 
-COMPUTE_CUT = 1e21
-"""FLOPs of the chapter's compute cut: fit the runs at or below it, forecast the larger.
-
-About one decade below the largest DCLM runs at ratios other than 20, so that every
-ratio keeps held-out runs."""
+COMPUTE_CUT = RATIO_CUT
+"""FLOPs of the chapter's compute cut: fit the runs at or below it, forecast the larger
+(:data:`scalelib.compute_cuts.RATIO_CUT`, 1e21)."""
 
 WELL_DESCRIBED_RMSE_POINTS = 2.0
 """In-sample RMSE (accuracy points) below which Eq. 4 describes a benchmark well: about

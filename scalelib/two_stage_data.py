@@ -26,6 +26,7 @@ import pandas as pd
 from scalelib import data
 from scalelib.backtest import Fitter
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.compute_cuts import BOOK_CUTS
 from scalelib.direct_law import direct_law_forecaster
 from scalelib.normalise import drop_at_or_below_chance
 from scalelib.task_loss import merge_task_loss, task_loss_forecaster
@@ -43,9 +44,9 @@ __all__ = [
 TPR = 20
 """The tokens-per-parameter ratio of chapter 3 (compute-optimal for the loss)."""
 
-COMPUTE_CUTS: dict[str, tuple[float, float]] = {"dclm": (1e21, 1e22), "c4": (1e20, 1e21)}
+COMPUTE_CUTS = BOOK_CUTS
 """Two cuts a decade apart per mixture: runs with C <= cut are fitted, the others held
-out. The C4 runs stop near 6e21 FLOPs, so its cuts are a decade lower."""
+out; the book's cuts, :data:`scalelib.compute_cuts.BOOK_CUTS`."""
 
 
 def two_stage_points(data_dir: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
