@@ -426,7 +426,7 @@ def bootstrap_interval_fitter(
     Each resample of whole runs is refitted with ``fit`` itself (its full fit, every
     start), so this suits any forecaster: two-stage
     (:func:`scalelib.two_stage.two_stage_forecaster`), pass@k
-    (:func:`scalelib.pass_at_k.pass_at_k_forecaster`, the rows of a run resampled
+    (:func:`scalelib.pass_at_k_law.pass_at_k_forecaster`, the rows of a run resampled
     together) ... Band, noise and calibration as in :func:`law_interval_fitter`; the
     interval is formed in ``log(-log Q)`` (:func:`transformed`). Slower than
     :func:`law_interval_fitter`, whose nonlinear laws refit from the point estimate.

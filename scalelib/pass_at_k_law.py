@@ -159,7 +159,7 @@ def pass_at_k_law_interval(
 
     Eq. 5, :math:`y = \\log A + \\alpha \\log C + \\beta \\log k + \\delta \\log C \\log k`,
     is linear in its four parameters; for its unweighted least-squares fit
-    (:func:`scalelib.pass_at_k.fit_pass_at_k_law`) the interval at :math:`(C_0, k_0)` is
+    (:func:`scalelib.pass_at_k_fit.fit_pass_at_k_law`) the interval at :math:`(C_0, k_0)` is
 
     .. math::
 
@@ -169,7 +169,7 @@ def pass_at_k_law_interval(
     :math:`s^2` the residual variance on :math:`n - 4` degrees of freedom (without it,
     ``band="confidence"``). Classical errors: the pass@k values of one run share their
     samples, so this interval is optimistic; the run bootstrap
-    (:func:`bootstrap_interval_fitter` with :func:`scalelib.pass_at_k.pass_at_k_forecaster`)
+    (:func:`scalelib.interval_fitters.bootstrap_interval_fitter` with :func:`scalelib.pass_at_k_law.pass_at_k_forecaster`)
     resamples whole runs instead.
 
     Raises
@@ -205,7 +205,7 @@ def pass_at_k_interval_fitter(*, band: Band = "prediction", compute_column: str 
     Training and forecast rows carry the compute, ``k`` and (training rows) ``value``,
     pass@k. Optimistic (see :func:`pass_at_k_law_interval`); the book uses it to show
     by how much, against :func:`bootstrap_interval_fitter` around
-    :func:`scalelib.pass_at_k.pass_at_k_forecaster`.
+    :func:`scalelib.pass_at_k_law.pass_at_k_forecaster`.
     """
     _check_option("band", band, ("prediction", "confidence"))
 

@@ -22,26 +22,23 @@
    below the runs or beyond the calibrated reach.
 
 Everything is returned as tables (:class:`RunsForecast`), which the command line
-prints and saves.
+prints and saves. The rows are made ready in :mod:`scalelib.runs_file` (selection,
+known levels, near chance, task means) and drawn by :mod:`scalelib.runs_figure`; both
+modules' public names are importable from here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
 from scalelib.backtest import forecast_rows
-from scalelib.auto_forecast import NEAR_CHANCE_SE as AUTO_NEAR_CHANCE_SE
-from scalelib.auto_forecast import near_chance_rows
 from scalelib.baselines import line_forecaster
-from scalelib.benchmark_info import BENCHMARKS, canonical_name, known_chance, known_n_items
 from scalelib.compute_optimal import allocation_at_ratio, optimal_ratio
-from scalelib.laws import LAWS as REGISTERED_LAWS
 from scalelib.intervals import (
     LEVEL,
     N_RESAMPLES,
@@ -53,17 +50,24 @@ from scalelib.intervals import (
     law_interval_fitter,
     summarise_intervals,
 )
+from scalelib.laws import LAWS as REGISTERED_LAWS
 from scalelib.loss_law import loss_column as validation_loss_column
 from scalelib.loss_to_accuracy import fit_flp_map, fit_linear_map, fit_logistic_map
+from scalelib.runs_figure import plot_runs_forecast
+from scalelib.runs_file import (
+    NEAR_CHANCE_SE,
+    NON_ACCURACY_METRICS,
+    aggregate_mean,
+    fill_known_levels,
+    near_chance,
+    select_rows,
+)
 from scalelib.two_stage import two_stage_forecaster
 from scalelib.validation import ScalingDataError, check_distinct_compute
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 __all__ = [
     "LAWS", "TWO_STAGE_LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
-    "FAILED_BACKTEST_MIN_RUNS", "CALIBRATED_REACH",
+    "FAILED_BACKTEST_MIN_RUNS", "CALIBRATED_REACH", "NON_ACCURACY_METRICS",
     "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
     "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs", "plot_runs_forecast",
 ]
@@ -106,10 +110,6 @@ INPUT_COLUMNS = {
 }
 """What a law's input column (:attr:`scalelib.interfaces.Law.columns`) holds, for the refusals."""
 
-NEAR_CHANCE_SE = AUTO_NEAR_CHANCE_SE
-"""Runs within this many binomial standard errors of chance are not fitted (see module docstring;
-the forecaster's :data:`scalelib.auto_forecast.NEAR_CHANCE_SE`)."""
-
 WIDE_INTERVAL_SHARE = 0.5
 """An interval wider than this share of the range above chance, ``1 - chance``, is remarked on."""
 
@@ -128,12 +128,6 @@ log-compute range (:func:`scalelib.intervals.estimate_drift_rate`)."""
 
 FALLING_CORRELATION = -0.5
 """A group whose rank correlation of score with compute is below this is warned about."""
-
-NON_ACCURACY_METRICS = frozenset({
-    "loss", "cross_entropy_loss", "perplexity", "bits_per_byte", "z_loss", "brier", "loglikelihood",
-    "train_live_targets",
-})
-"""Metric names that are not accuracies: such rows are set aside, not read as scores."""
 
 _TWO_STAGE_LOSS_SET = "c4"
 """The two-stage forecaster reads a loss from ``loss_column(set)``; the caller's loss column
@@ -184,100 +178,6 @@ class RunsForecast:
         return int(ok.drop_duplicates(["panel"]).shape[0]) if len(ok) else 0
 
 
-# --------------------------------------------------------------------------- preparing rows
-
-
-def fill_known_levels(frame: pd.DataFrame) -> pd.DataFrame:
-    """Fill missing ``chance`` and ``n_items`` from :mod:`scalelib.benchmark_info`; given values win.
-
-    A ``value`` column may also be called ``accuracy`` (the runs file's name).
-    """
-    frame = frame.rename(columns={"accuracy": "value"}) if "value" not in frame.columns else frame.copy()
-    for column, known in (("chance", known_chance), ("n_items", known_n_items)):
-        defaults = frame["benchmark"].map(known).astype(float)
-        frame[column] = frame[column].astype(float).fillna(defaults) if column in frame.columns else defaults
-    return frame
-
-
-def _matches(cells: pd.Series, values: Sequence[object]) -> pd.Series:
-    """Cells equal to one of ``values``, compared as numbers where both sides are numbers."""
-    as_numbers = pd.to_numeric(cells, errors="coerce")
-    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna().to_numpy(float)
-    texts = {str(value).strip() for value in values}
-    return cells.astype(str).str.strip().isin(texts) | as_numbers.isin(numbers)
-
-
-def select_rows(
-    frame: pd.DataFrame,
-    *,
-    benchmarks: Sequence[str] | None = None,
-    where: Mapping[str, Sequence[object]] | None = None,
-    metric: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep the rows asked for, before anything is validated.
-
-    Parameters
-    ----------
-    frame
-        Raw or read rows with a ``benchmark`` column (text cells are fine).
-    benchmarks
-        Keep only these benchmarks.
-    where
-        ``{column: values}``: keep rows whose column holds one of the values (numbers
-        compared as numbers, so ``tpr`` 20 matches ``20.0``).
-    metric
-        With a ``metric`` column: keep this metric only. Without it, rows of
-        :data:`NON_ACCURACY_METRICS` are set aside, and a benchmark with several
-        accuracy metrics keeps its book default where known
-        (:data:`scalelib.benchmark_info.BENCHMARKS`); the others are fitted
-        separately, one group per metric, never pooled.
-
-    Returns
-    -------
-    kept, set_aside
-        ``set_aside`` holds the rows dropped for their metric, with a ``reason``.
-
-    Raises
-    ------
-    ScalingDataError
-        For a benchmark, column or value asked for that is not in the frame.
-    """
-    if benchmarks:
-        unknown = sorted(set(benchmarks) - set(frame["benchmark"]))
-        if unknown:
-            raise ScalingDataError(f"--benchmark {unknown} not in the file, whose benchmarks are "
-                                   f"{sorted(frame['benchmark'].unique())}.")
-        frame = frame[frame["benchmark"].isin(benchmarks)]
-    for column, values in (where or {}).items():
-        if column not in frame.columns:
-            raise ScalingDataError(f"--where {column}: no column {column!r} in the file ({list(frame.columns)}).")
-        matched = _matches(frame[column], values)
-        if not matched.any():
-            raise ScalingDataError(f"--where {column}={','.join(map(str, values))} matches no row; the file has "
-                                   f"{sorted(frame[column].astype(str).str.strip().unique())}.")
-        frame = frame[matched]
-    set_aside = frame.iloc[:0].assign(reason="")
-    if "metric" not in frame.columns:
-        if metric is not None:
-            raise ScalingDataError(f"--metric {metric!r} given, but the file has no 'metric' column.")
-        return frame, set_aside
-    metrics = frame["metric"].astype(str).str.strip()
-    if metric is not None:
-        if not (metrics == metric).any():
-            raise ScalingDataError(f"--metric {metric!r} not in the file, whose metrics are {sorted(metrics.unique())}.")
-        return frame[metrics == metric], set_aside
-    not_accuracy = metrics.isin(NON_ACCURACY_METRICS) | metrics.str.endswith("_stderr")
-    set_aside = frame[not_accuracy].assign(reason="not an accuracy metric (a loss or a likelihood)")
-    frame, metrics = frame[~not_accuracy], metrics[~not_accuracy]
-    keep = pd.Series(True, index=frame.index)
-    for benchmark, names in metrics.groupby(frame["benchmark"]):
-        default = BENCHMARKS.get(canonical_name(str(benchmark).strip()))
-        if names.nunique() > 1 and default is not None and (names == default.default_metric).any():
-            keep[names.index] = names == default.default_metric
-    set_aside = pd.concat([set_aside, frame[~keep].assign(reason="not the benchmark's default metric (give --metric)")])
-    return frame[keep], set_aside
-
-
 def _across_ratios(law: str) -> bool:
     """Whether ``law`` is a registered law fitted across ratios: its inputs hold :data:`RATIO_INPUTS` (Eq. 4)."""
     return law in REGISTERED_LAWS and set(RATIO_INPUTS) <= set(REGISTERED_LAWS[law].columns)
@@ -303,48 +203,6 @@ def group_columns(frame: pd.DataFrame, law: str, extra: Sequence[str] = ()) -> l
     """
     columns = [name for name in (*FAMILY_COLUMNS, *extra) if name in frame.columns]
     return list(dict.fromkeys(name for name in columns if not (_across_ratios(law) and name == "tpr")))
-
-
-def near_chance(frame: pd.DataFrame, z: float = NEAR_CHANCE_SE) -> pd.Series:
-    """Rows whose accuracy is indistinguishable from chance.
-
-    A row is near chance if ``p - chance <= z sqrt(p (1 - p) / n)``: within ``z``
-    binomial standard errors of chance for a benchmark of ``n`` items; where
-    ``n_items`` is missing, if ``p <= chance``. The same rule as the evidence-weighted
-    forecaster's (:func:`scalelib.auto_forecast.near_chance_rows`).
-    """
-    return near_chance_rows(frame, z)
-
-
-def aggregate_mean(frame: pd.DataFrame, tasks: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
-    """One benchmark ``mean(a, b, ...)``: the mean accuracy over ``tasks`` per run.
-
-    The chance level of a mean of accuracies is the mean of the members' chance levels,
-    so the chance normalisation of the mean is exact. Its size is left unknown (NaN):
-    the members' items are not one binomial sample. Runs missing a member are left
-    out (an average over fewer tasks is another target).
-
-    Raises
-    ------
-    ScalingDataError
-        For fewer than two tasks, tasks not in the frame, or no run with every task.
-    """
-    tasks = list(dict.fromkeys(tasks))
-    if len(tasks) < 2:
-        raise ScalingDataError(f"--aggregate mean needs two or more tasks (--benchmark A B ...); got {tasks}.")
-    missing = sorted(set(tasks) - set(frame["benchmark"]))
-    if missing:
-        raise ScalingDataError(f"--aggregate mean: task(s) {missing} not in the file.")
-    members = frame[frame["benchmark"].isin(tasks)]
-    run_keys = [*keys, "run"]
-    counts = members.groupby(run_keys, dropna=False)["benchmark"].transform("nunique")
-    members = members[counts == len(tasks)]
-    if members.empty:
-        raise ScalingDataError(f"--aggregate mean: no run has a score on every task of {tasks}.")
-    first = {name: "first" for name in members.columns if name not in (*run_keys, "benchmark", "value", "chance")}
-    mean = members.groupby(run_keys, sort=False, dropna=False).agg(value=("value", "mean"), chance=("chance", "mean"),
-                                                                   **{name: (name, how) for name, how in first.items()})
-    return mean.reset_index().assign(benchmark=f"mean({', '.join(tasks)})", n_items=np.nan)
 
 
 # --------------------------------------------------------------------------- fitting one group
@@ -671,45 +529,3 @@ def _chance_of(frame: pd.DataFrame, summary: pd.DataFrame) -> np.ndarray:
     """Each backtest summary row's chance level, looked up by its panel's benchmark."""
     by_benchmark = frame.groupby("benchmark")["chance"].first()
     return summary["panel"].str.split(",").str[0].map(by_benchmark).to_numpy(float)
-
-
-# --------------------------------------------------------------------------- figure
-
-
-def plot_runs_forecast(result: RunsForecast, *, level: float = LEVEL) -> Figure:
-    """One panel per group: its runs (crosses: not fitted), the law's curve and interval, the forecasts."""
-    from scalelib.style import label_outer_axes, shade_interval, shared_legend, small_multiples, use_book_style
-
-    use_book_style()
-    forecasts = result.forecasts[result.forecasts["status"] == "ok"]
-    names = list(dict.fromkeys(forecasts["panel"]))
-    if not names:
-        raise ScalingDataError("Nothing was forecast, so there is nothing to draw.")
-    n_columns = min(4, len(names))
-    figure, axes = small_multiples(len(names), n_columns=n_columns)
-    for name, ax in zip(names, axes):
-        if name in result.curves:
-            curve = result.curves[name]
-            shade_interval(ax, curve["flops"], curve["lower"], curve["upper"], colour="C0", level=level,
-                           label="prediction")
-            ax.plot(curve["flops"], curve["predicted"], color="C0", lw=1.5, label="law")
-        rows = result.fitted[result.fitted["panel"] == name]
-        ax.plot(rows.loc[rows["fitted"], "flops"], rows.loc[rows["fitted"], "value"], "o", color="0.25",
-                label="runs")
-        if (~rows["fitted"]).any():
-            ax.plot(rows.loc[~rows["fitted"], "flops"], rows.loc[~rows["fitted"], "value"], "x", color="0.5",
-                    label="near chance (not fitted)")
-        shown = forecasts[forecasts["panel"] == name]
-        ax.errorbar(shown["flops"], shown["predicted"],
-                    yerr=[shown["predicted"] - shown["lower"], shown["upper"] - shown["predicted"]],
-                    fmt="D", color="C3", capsize=3, label="forecast")
-        chance = rows["chance"].iloc[0]
-        if chance > 0:
-            ax.axhline(chance, ls="--", lw=1, color="0.5", label="chance")
-        ax.set_xscale("log")
-        ax.set_title(name, fontsize=8)
-    label_outer_axes(axes, n_columns, xlabel="training compute C (FLOPs)", ylabel="accuracy")
-    shared_legend(figure, axes, max_columns=3)
-    law = forecasts["law"].iloc[0]
-    figure.suptitle(f"Forecasts of the {law} law with {level:.0%} prediction intervals")
-    return figure
