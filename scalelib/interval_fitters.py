@@ -6,7 +6,7 @@
   profiling or by one polish from the point estimate, any other law by refitting;
 * :func:`bootstrap_interval_fitter` -- any :data:`~scalelib.backtest.Fitter` (e.g.
   two-stage), every resample refitted;
-* :func:`bootstrap_predictions` -- the run bootstrap of any fitter.
+* :func:`bootstrap_predictors`, :func:`bootstrap_predictions` -- the run bootstrap of any fitter.
 
 Each interval adds the calibrated extrapolation drift
 (:func:`scalelib.drift_calibration.estimate_drift_rate`); the approach is described in
@@ -15,7 +15,7 @@ Each interval adds the calibrated extrapolation drift
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -62,10 +62,56 @@ from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
 from scalelib.profile_fit import bootstrap_by_profile, polish_huber
 from scalelib.validation import check_compute, check_n_items, check_resamples
 
-__all__ = ["LAWS", "law_interval_fitter", "bootstrap_interval_fitter", "bootstrap_predictions"]
+__all__ = ["LAWS", "law_interval_fitter", "bootstrap_interval_fitter", "bootstrap_predictors",
+           "bootstrap_predictions"]
 
 LAWS = tuple(REGISTERED_LAWS)
 """Laws :func:`law_interval_fitter` knows by name: every law of :data:`scalelib.laws.LAWS`."""
+
+
+def bootstrap_predictors(
+    training_rows: pd.DataFrame,
+    fit: Fitter,
+    *,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    run_column: str = "run",
+    progress: bool = True,
+) -> list[Predictor | None]:
+    """Bootstrap over runs for any fitter: resample runs and refit, once per resample.
+
+    Whole runs are resampled (:func:`resample_runs` over the distinct values of
+    ``run_column``, in order of appearance), so rows of one run (e.g. its pass@k at
+    every k) stay together; with one row per run, the resamples are those of
+    :func:`direct_law_bootstrap` under the same seed.
+    A tqdm progress bar appears after two seconds unless ``progress=False``.
+
+    Returns
+    -------
+    list
+        One predictor per resample, None where the law refused the resample (a
+        :class:`~scalelib.normalise.ScalingDataError`, e.g. a single compute value).
+    """
+    codes, runs = pd.factorize(training_rows[run_column])  # runs in order of appearance
+    rows_of_run = [np.flatnonzero(codes == position) for position in range(len(runs))]
+    predictors: list[Predictor | None] = []
+    resamples = resample_runs(len(runs), n_resamples=n_resamples, seed=seed)
+    for resample in tqdm(resamples, desc="bootstrap", disable=not progress, leave=False, delay=2.0):
+        resampled = training_rows.iloc[np.concatenate([rows_of_run[run] for run in resample])]
+        try:
+            predictors.append(fit(resampled.copy()))
+        except ScalingDataError:
+            predictors.append(None)
+    return predictors
+
+
+def _predict_each(predictors: Sequence[Predictor | None], rows: pd.DataFrame) -> np.ndarray:
+    """``(len(predictors), len(rows))`` predictions; NaN rows for refused resamples."""
+    predictions = np.full((len(predictors), len(rows)), np.nan)
+    for index, predict in enumerate(predictors):
+        if predict is not None:
+            predictions[index] = predict(rows.copy())
+    return predictions
 
 
 def bootstrap_predictions(
@@ -80,11 +126,7 @@ def bootstrap_predictions(
 ) -> np.ndarray:
     """Bootstrap over runs for any fitter: resample runs, refit, predict ``rows``.
 
-    Whole runs are resampled (:func:`resample_runs` over the distinct values of
-    ``run_column``, in order of appearance), so rows of one run (e.g. its pass@k at
-    every k) stay together; with one row per run, the resamples are those of
-    :func:`direct_law_bootstrap` under the same seed.
-    A tqdm progress bar appears after two seconds unless ``progress=False``.
+    The resamples and refits of :func:`bootstrap_predictors`.
 
     Returns
     -------
@@ -93,21 +135,30 @@ def bootstrap_predictions(
         law refused (a :class:`~scalelib.normalise.ScalingDataError`, e.g. a resample
         with a single compute value).
     """
-    codes, runs = pd.factorize(training_rows[run_column])  # runs in order of appearance
-    rows_of_run = [np.flatnonzero(codes == position) for position in range(len(runs))]
-    predictions = np.full((n_resamples, len(rows)), np.nan)
-    resamples = resample_runs(len(runs), n_resamples=n_resamples, seed=seed)
-    for index, resample in enumerate(
-        tqdm(resamples, desc="bootstrap", disable=not progress, leave=False, delay=2.0)
-    ):
-        resampled = training_rows.iloc[np.concatenate([rows_of_run[run] for run in resample])]
-        try:
-            predict = fit(resampled.copy())
-        except ScalingDataError:
-            continue
-        predictions[index] = predict(rows.copy())
-    return predictions
+    predictors = bootstrap_predictors(
+        training_rows, fit, n_resamples=n_resamples, seed=seed, run_column=run_column, progress=progress
+    )
+    return _predict_each(predictors, rows)
 
+
+def _resample_curves(
+    training_rows: pd.DataFrame, fit: Fitter, chance: float, *, n_resamples: int, seed: int, progress: bool,
+) -> Callable[[pd.DataFrame], np.ndarray]:
+    """Bootstrap curves in ``y``, the resamples refitted at the first call and reused by every later one.
+
+    A refit does not depend on the rows predicted, so a forecast drawn on a grid and then
+    read at a run's compute costs one bootstrap, not two.
+    """
+    predictors: list[Predictor | None] = []
+
+    def sample_curves(rows: pd.DataFrame) -> np.ndarray:
+        if not predictors:
+            predictors.extend(bootstrap_predictors(
+                training_rows, fit, n_resamples=n_resamples, seed=seed, progress=progress
+            ))
+        return transformed(_predict_each(predictors, rows), chance)
+
+    return sample_curves
 
 
 def _warm_start_fitter(law: Law, start: np.ndarray, chance: float, compute_column: str) -> Fitter:
@@ -195,10 +246,10 @@ def _robust_law_bootstrap(law: Law, training_rows: pd.DataFrame, *, n_resamples:
         return accuracy_from_neg_log_q(law.neg_log_q(law.inputs(rows, compute_column), estimate), chance)
 
     if law.profile is None:
-        refit = _warm_start_fitter(law, estimate, chance, compute_column)
-        sample_curves = lambda rows: transformed(bootstrap_predictions(  # noqa: E731
-            training_rows, rows, refit, n_resamples=n_resamples, seed=seed, progress=progress,
-        ), chance)
+        sample_curves = _resample_curves(
+            training_rows, _warm_start_fitter(law, estimate, chance, compute_column), chance,
+            n_resamples=n_resamples, seed=seed, progress=progress,
+        )
     else:
         codes, runs = pd.factorize(training_rows["run"])  # runs in order of appearance, as bootstrap_predictions
         draws = resample_runs(len(runs), n_resamples=n_resamples, seed=seed)
@@ -225,9 +276,9 @@ def _refit_bootstrap(fit: Fitter, training_rows: pd.DataFrame, *, n_resamples: i
     chance = single_chance_level(training_rows)
     return _Bootstrap(
         point=fit(training_rows.copy()),
-        sample_curves=lambda rows: transformed(bootstrap_predictions(
-            training_rows, rows, fit, n_resamples=n_resamples, seed=seed, progress=progress,
-        ), chance),
+        sample_curves=_resample_curves(
+            training_rows, fit, chance, n_resamples=n_resamples, seed=seed, progress=progress
+        ),
         point_fitter=fit,
     )
 

@@ -207,6 +207,28 @@ def test_bootstrap_resamples_whole_runs():
         assert (resample.groupby("run")["k"].apply(lambda k: sorted(set(k))) .map(len) == 3).all()
 
 
+def test_a_fitted_bootstrap_interval_refits_its_resamples_once():
+    """Synthetic runs: predicting twice (a figure's grid, then a run's compute) fits each resample once,
+    and gives what a fresh fit gives."""
+    frame = synthetic_frame(noise=0.05)
+    fits = []
+
+    def counting_fitter(training_rows):
+        fits.append(len(training_rows))
+        return direct_law_forecaster()(training_rows)
+
+    fitter = bootstrap_interval_fitter(counting_fitter, n_resamples=25, calibrate=False, progress=False)
+    predict = fitter(frame)
+    rows = pd.DataFrame({"flops": TARGETS})
+    first = predict(rows, 0.9)
+    n_after_first = len(fits)
+    second = predict(rows.iloc[::-1].reset_index(drop=True), 0.9)
+    assert len(fits) == n_after_first == 1 + 25  # the point fit and one per resample
+    np.testing.assert_array_equal(second.lower, first.lower[::-1])
+    fresh = fitter(frame)(rows.iloc[::-1].reset_index(drop=True), 0.9)
+    np.testing.assert_array_equal(fresh.upper, second.upper)
+
+
 @pytest.mark.parametrize("options", [dict(law="direct", interval="bootstrap"),
                                      dict(law="saturating", interval="bootstrap", n_resamples=50, calibrate=False)])
 def test_bootstrap_interval_fitter_is_reproducible(options):
