@@ -43,8 +43,8 @@ COMPUTE_CUT = RATIO_CUT
 (:data:`scalelib.compute_cuts.RATIO_CUT`, 1e21)."""
 
 WELL_DESCRIBED_RMSE_POINTS = 2.0
-"""In-sample RMSE (accuracy points) below which Eq. 4 describes a benchmark well: about
-twice the binomial noise of a benchmark of a thousand items at 50% accuracy (1.6 points),
+"""In-sample RMSE (accuracy points) below which Eq. 4 describes a benchmark well: a little
+above the binomial noise of a benchmark of a thousand items at 50% accuracy (1.6 points),
 well below the several points of the benchmarks no single power law follows."""
 
 
