@@ -73,7 +73,7 @@ COMPUTE_LAWS = tuple(law for law in REGISTERED_LAWS.values() if law.columns == (
 """The registered laws of compute alone (Eq. 2, Eq. 6, Eq. 1), fitted here per benchmark."""
 
 LAWS: dict[str, Callable] = {
-    **{f"{law.name}, closed form" if law.analytic_interval else law.name: law.fit for law in COMPUTE_LAWS},
+    **{f"{law.name}, closed form" if law.has_analytic_interval else law.name: law.fit for law in COMPUTE_LAWS},
     f"{DIRECT_LAW.name}, lmfit": partial(DIRECT_LAW.fit, method="accuracy_space"),
 }
 """Fits timed, by label: each law of :data:`COMPUTE_LAWS`, and Eq. 2's lmfit fit in accuracy space too."""

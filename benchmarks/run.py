@@ -162,7 +162,7 @@ def interval_methods(n_resamples: int) -> dict[str, tuple[Callable, tuple[str, .
     options = dict(n_resamples=n_resamples, progress=False)
     methods = {}
     for law in REGISTERED_LAWS.values():
-        if law.analytic_interval:
+        if law.has_analytic_interval:
             methods[f"{law.name} ({law.title}), analytic"] = (law_interval_fitter(law), law.columns)
         methods[f"{law.name} ({law.title}), bootstrap"] = (
             law_interval_fitter(law, interval="bootstrap", **options), law.columns
@@ -224,7 +224,7 @@ def coverage(laws: list[str], n_resamples: int) -> None:
                 ("bootstrap + binomial, calibrated", dict(interval="bootstrap", noise="binomial"))]
     variants = {
         law: [(f"{law}, {label}", options) for label, options in
-              (analytic if REGISTERED_LAWS[law].analytic_interval else bootstrap)]
+              (analytic if REGISTERED_LAWS[law].has_analytic_interval else bootstrap)]
         for law in COVERAGE_LAWS
     }
     print("\nCoverage of nominal 90% intervals in the book's backtests (tpr 20, headline benchmarks)")
@@ -239,7 +239,7 @@ def coverage(laws: list[str], n_resamples: int) -> None:
             print(f"{label:45s} coverage {fitted['covered'].astype(bool).mean():.3f} of {len(fitted)} held-out runs, "
                   f"median width {fitted['width_points'].median():.1f} points | {splits} "
                   f"({time.perf_counter() - started:.0f} s)", flush=True)
-    for law in [name for name in laws if REGISTERED_LAWS[name].analytic_interval]:
+    for law in [name for name in laws if REGISTERED_LAWS[name].has_analytic_interval]:
         coverage_at_levels(kept, law)
 
 

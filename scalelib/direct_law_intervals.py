@@ -1,11 +1,14 @@
 """Eq. 2's intervals in closed form: the analytic OLS interval, its variance terms, the vectorised bootstrap.
 
 Eq. 2 is a straight line in :math:`y = \\log(-\\log Q)` against :math:`\\log C`,
-fitted by ordinary least squares (:func:`scalelib.direct_law.fit_direct_law`), so its
+fitted by ordinary least squares (:func:`scalelib.direct_law_fit.fit_direct_law`), so its
 interval has the textbook form (:func:`direct_law_interval`, its three variance terms
 :func:`direct_law_variance_terms`) and its bootstrap over runs is a few array
-operations for all resamples at once (:func:`direct_law_bootstrap`).
-:func:`scalelib.interval_fitters.law_interval_fitter` turns them into interval fitters.
+operations for all resamples at once (:func:`direct_law_bootstrap`). On rows, as
+:data:`scalelib.direct_law.DIRECT_LAW` offers them to
+:func:`scalelib.interval_fitters.law_interval_fitter`: the analytic interval fitter
+(:func:`direct_law_interval_fitter`, drift calibrated) and the bootstrap curves
+(:func:`direct_law_bootstrap_curves`).
 """
 
 from __future__ import annotations
@@ -17,8 +20,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from scalelib.direct_law import fit_direct_law
-from scalelib.interfaces import PredictionInterval, extrapolation_distance
+from scalelib.backtest import single_chance_level
+from scalelib.direct_law_fit import direct_law_forecaster, fit_direct_law
+from scalelib.drift_calibration import estimate_drift_rate
+from scalelib.interfaces import (
+    IntervalFitter,
+    IntervalPredictor,
+    PredictionInterval,
+    extrapolation_distance,
+    rows_compute,
+)
 from scalelib.interval_math import (
     DRIFT_DEGREES_OF_FREEDOM,
     LEVEL,
@@ -31,6 +42,7 @@ from scalelib.interval_math import (
     _fitted_range,
     _interval_from_y,
     _lies_on_the_law,
+    _rows_n_items,
     _t_quantile,
     _with_evaluation_noise_floor,
     resample_runs,
@@ -39,7 +51,13 @@ from scalelib.interval_math import (
 from scalelib.normalise import log_compute_offset
 from scalelib.validation import check_compute
 
-__all__ = ["direct_law_interval", "direct_law_variance_terms", "direct_law_bootstrap"]
+__all__ = [
+    "direct_law_interval",
+    "direct_law_variance_terms",
+    "direct_law_bootstrap",
+    "direct_law_interval_fitter",
+    "direct_law_bootstrap_curves",
+]
 
 
 def direct_law_interval(
@@ -59,7 +77,7 @@ def direct_law_interval(
 
     Eq. 2 is the line :math:`y = \\log A - \\alpha \\log C` in
     :math:`y = \\log(-\\log Q)`. Its closed-form fit (ordinary least squares, as in
-    :func:`scalelib.direct_law.fit_direct_law`) has, at :math:`x_0 = \\log C_0`, the
+    :func:`scalelib.direct_law_fit.fit_direct_law`) has, at :math:`x_0 = \\log C_0`, the
     textbook interval
 
     .. math::
@@ -89,7 +107,7 @@ def direct_law_interval(
     Parameters
     ----------
     compute, accuracy, chance, labels
-        The runs, as for :func:`scalelib.direct_law.fit_direct_law`.
+        The runs, as for :func:`scalelib.direct_law_fit.fit_direct_law`.
     at_compute
         Compute (FLOPs) of the forecasts.
     level
@@ -184,7 +202,7 @@ def direct_law_variance_terms(
     Parameters
     ----------
     compute, accuracy, chance, labels
-        The runs, as for :func:`scalelib.direct_law.fit_direct_law`.
+        The runs, as for :func:`scalelib.direct_law_fit.fit_direct_law`.
     at_compute
         Compute (FLOPs) at which to evaluate the terms.
     drift_rate
@@ -247,3 +265,68 @@ def direct_law_bootstrap(
     x_at = log_compute_offset(np.atleast_1d(np.asarray(at_compute, dtype=float)))[None, :]
     return y_mean + slope * (x_at - x_resampled.mean(axis=1, keepdims=True))
 
+
+
+def direct_law_interval_fitter(
+    *,
+    band: Band = "prediction",
+    calibrate: bool = True,
+    compute_column: str = "flops",
+    drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
+) -> IntervalFitter:
+    """The :data:`~scalelib.interfaces.IntervalFitter` of :func:`direct_law_interval` on rows.
+
+    Eq. 2's :attr:`~scalelib.interfaces.Law.analytic_interval_fitter`: the drift rate is
+    calibrated on the training rows (:func:`~scalelib.drift_calibration.estimate_drift_rate`,
+    noise variance the residual variance ``s^2``) unless ``calibrate=False``, the
+    textbook OLS interval.
+    """
+    _check_option("band", band, ("prediction", "confidence"))
+
+    def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
+        compute = rows_compute(training_rows, compute_column)
+        accuracy = training_rows["value"].to_numpy()
+        chance = single_chance_level(training_rows)
+        options = dict(
+            chance=chance, labels=training_rows["run"].tolist(), band=band,
+            drift_degrees_of_freedom=drift_degrees_of_freedom,
+        )
+        at_fitted_runs = direct_law_interval(  # refuses bad runs
+            compute, accuracy, at_compute=compute, n_items=_rows_n_items(training_rows, training_rows), **options
+        )
+        drift_rate = 0.0
+        if calibrate:
+            residuals = transformed(accuracy, chance) - transformed(at_fitted_runs.predicted, chance)
+            drift_rate = estimate_drift_rate(
+                training_rows, direct_law_forecaster(compute_column=compute_column),
+                noise_variance=float(np.sum(residuals**2) / (len(residuals) - 2)), compute_column=compute_column,
+            )
+
+        def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
+            return direct_law_interval(
+                compute, accuracy, at_compute=rows_compute(rows, compute_column), level=level,
+                drift_rate=drift_rate, n_items=_rows_n_items(rows, training_rows), **options,
+            )
+
+        return predict
+
+    return fit
+
+
+def direct_law_bootstrap_curves(
+    training_rows: pd.DataFrame, rows: pd.DataFrame, *, n_resamples: int = N_RESAMPLES, seed: int = 0,
+    compute_column: str = "flops",
+) -> np.ndarray:
+    """:func:`direct_law_bootstrap` on rows: Eq. 2's :attr:`~scalelib.interfaces.Law.bootstrap_curves`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_resamples, len(rows))`` bootstrap values of ``log(-log Q)`` at the compute of
+        ``rows``, the law fitted to resamples of ``training_rows``' runs.
+    """
+    return direct_law_bootstrap(
+        rows_compute(training_rows, compute_column), training_rows["value"].to_numpy(),
+        chance=single_chance_level(training_rows), at_compute=rows_compute(rows, compute_column),
+        n_resamples=n_resamples, seed=seed, labels=training_rows["run"].tolist(),
+    )

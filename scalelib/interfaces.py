@@ -95,8 +95,9 @@ class Law:
     ``residuals(p, x, y)``, ``jacobian(p, x, y)`` (shape ``(n, n_parameters)``),
     ``bounds(x) -> (lower, upper)``, ``fit_rows(rows, compute_column)``,
     ``parameters(fit) -> p`` and ``forecaster(compute_column=...) -> Fitter``. A law
-    has an analytic interval if ``analytic_interval`` or ``analytic_interval_fitter``
-    says so (:attr:`Law.has_analytic_interval`).
+    with a closed-form interval carries it (``analytic_interval_fitter``,
+    :attr:`Law.has_analytic_interval`), and so does a law whose bootstrap over runs is
+    solved in closed form (``bootstrap_curves``): consumers read these, never a law's name.
 
     Attributes
     ----------
@@ -135,18 +136,23 @@ class Law:
     robust
         Fitted by the Huber loss of its log residuals from a global search: a bootstrap
         resample is refitted by one polish from the point estimate (or profiled). A law
-        that is not robust and has no analytic interval is bootstrapped by refitting its
-        forecaster.
-    analytic_interval
-        Eq. 2's straight line in ``y``, fitted by OLS in closed form: the analytic
-        interval of :func:`scalelib.intervals.direct_law_interval` and the vectorised
-        bootstrap of :func:`scalelib.intervals.direct_law_bootstrap` apply.
+        that is not robust and has no ``bootstrap_curves`` is bootstrapped by refitting
+        its forecaster.
     analytic_interval_fitter
-        A closed-form interval of the law's own, as
-        ``analytic_interval_fitter(band=..., compute_column=...) -> IntervalFitter``
-        (Eq. 5's :func:`scalelib.pass_at_k_law.pass_at_k_interval_fitter`, without a drift
-        term); None for a law without one, or whose analytic interval is Eq. 2's
-        (``analytic_interval``).
+        The law's closed-form interval, as ``analytic_interval_fitter(band=...,
+        calibrate=..., compute_column=..., drift_degrees_of_freedom=...) -> IntervalFitter``:
+        Eq. 2's OLS interval with its calibrated drift term
+        (:func:`scalelib.direct_law_intervals.direct_law_interval_fitter`), Eq. 5's
+        (:func:`scalelib.pass_at_k_law.pass_at_k_interval_fitter`, which has no drift
+        term: ``calibrate`` and ``drift_degrees_of_freedom`` do not apply); None for a law
+        without one.
+    bootstrap_curves
+        The law's bootstrap over runs in closed form, every resample at once, as
+        ``bootstrap_curves(training_rows, rows, n_resamples=..., seed=..., compute_column=...)``
+        -> ``(n_resamples, len(rows))`` values of ``log(-log Q)`` at ``rows``, the resamples
+        of :func:`scalelib.interval_math.resample_runs` (Eq. 2's
+        :func:`scalelib.direct_law_intervals.direct_law_bootstrap_curves`); None for a law
+        bootstrapped by profiling, polishing or refitting (``profile``, ``robust``).
     """
 
     name: str
@@ -170,13 +176,13 @@ class Law:
     target: Callable[[ArrayLike, float], np.ndarray] = field(default_factory=lambda: log_neg_log_q_target)
     profile: Callable[[np.ndarray], Profile] | None = None
     robust: bool = False
-    analytic_interval: bool = False
     analytic_interval_fitter: Callable[..., IntervalFitter] | None = None
+    bootstrap_curves: Callable[..., np.ndarray] | None = None
 
     @property
     def has_analytic_interval(self) -> bool:
-        """Whether the law has a closed-form interval: Eq. 2's (``analytic_interval``) or its own."""
-        return self.analytic_interval or self.analytic_interval_fitter is not None
+        """Whether the law has a closed-form interval (an ``analytic_interval_fitter``)."""
+        return self.analytic_interval_fitter is not None
 
     def __repr__(self) -> str:
         return f"Law({self.name!r}: {self.title}, {self.equation})"

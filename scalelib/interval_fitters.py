@@ -1,9 +1,10 @@
 """Interval fitters: a law's point forecast with its prediction interval, fitted to one benchmark's runs.
 
-* :func:`law_interval_fitter` -- any law of :data:`scalelib.laws.LAWS`: Eq. 2 analytic
-  (:func:`scalelib.direct_law_intervals.direct_law_interval`) or by its vectorised
-  bootstrap, a law's own analytic interval (Eq. 5), robust laws bootstrapped by
-  profiling or by one polish from the point estimate, any other law by refitting;
+* :func:`law_interval_fitter` -- any law of :data:`scalelib.laws.LAWS`: the law's own
+  analytic interval (:attr:`~scalelib.interfaces.Law.analytic_interval_fitter`: Eq. 2,
+  Eq. 5), or a bootstrap over runs, in closed form where the law has one
+  (:attr:`~scalelib.interfaces.Law.bootstrap_curves`: Eq. 2), by profiling or one polish
+  from the point estimate for a robust law, by refitting for any other;
 * :func:`bootstrap_interval_fitter` -- any :data:`~scalelib.backtest.Fitter` (e.g.
   two-stage), every resample refitted;
 * :func:`bootstrap_predictors`, :func:`bootstrap_predictions` -- the run bootstrap of any fitter.
@@ -25,8 +26,6 @@ import pandas as pd
 from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
 from scalelib.backtest import Fitter, Predictor, single_chance_level
-from scalelib.direct_law import direct_law_forecaster
-from scalelib.direct_law_intervals import direct_law_bootstrap, direct_law_interval
 from scalelib.drift_calibration import estimate_drift_rate
 from scalelib.interfaces import (
     IntervalFitter,
@@ -83,7 +82,7 @@ def bootstrap_predictors(
     Whole runs are resampled (:func:`resample_runs` over the distinct values of
     ``run_column``, in order of appearance), so rows of one run (e.g. its pass@k at
     every k) stay together; with one row per run, the resamples are those of
-    :func:`direct_law_bootstrap` under the same seed.
+    :func:`~scalelib.direct_law_intervals.direct_law_bootstrap` under the same seed.
     A tqdm progress bar appears after two seconds unless ``progress=False``.
 
     Returns
@@ -221,16 +220,14 @@ class _Bootstrap:
     """The law's own fitter, for the inner backtests of :func:`estimate_drift_rate`."""
 
 
-def _direct_law_bootstrap(training_rows: pd.DataFrame, *, n_resamples: int, seed: int, progress: bool,
-                          compute_column: str) -> _Bootstrap:
-    """Eq. 2: closed-form point fit, vectorised bootstrap (:func:`direct_law_bootstrap`)."""
-    forecaster = direct_law_forecaster(compute_column=compute_column)
+def _closed_form_bootstrap(law: Law, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
+                           progress: bool, compute_column: str) -> _Bootstrap:
+    """A law with :attr:`~scalelib.interfaces.Law.bootstrap_curves`: its forecaster's point fit, every resample at once."""
+    forecaster = law.forecaster(compute_column=compute_column)
     return _Bootstrap(
         point=forecaster(training_rows),
-        sample_curves=lambda rows: direct_law_bootstrap(
-            rows_compute(training_rows, compute_column), training_rows["value"].to_numpy(),
-            chance=single_chance_level(training_rows), at_compute=rows_compute(rows, compute_column),
-            n_resamples=n_resamples, seed=seed, labels=training_rows["run"].tolist(),
+        sample_curves=lambda rows: law.bootstrap_curves(
+            training_rows, rows, n_resamples=n_resamples, seed=seed, compute_column=compute_column
         ),
         point_fitter=forecaster,
     )
@@ -362,16 +359,18 @@ def law_interval_fitter(
     Parameters
     ----------
     law
-        A :class:`~scalelib.interfaces.Law` or its name: ``"direct"`` (Eq. 2, closed
-        form), ``"saturating"`` (Eq. 6), ``"bnsl"`` (Eq. 1), ``"ratio"`` (Eq. 4, needs
-        ``params`` and ``tokens`` columns) or ``"passk"`` (Eq. 5, needs ``k``).
+        A :class:`~scalelib.interfaces.Law` or the name of a registered one:
+        ``"direct"`` (Eq. 2, closed form), ``"saturating"`` (Eq. 6), ``"bnsl"`` (Eq. 1),
+        ``"ratio"`` (Eq. 4, needs ``params`` and ``tokens`` columns), ``"passk"`` (Eq. 5,
+        needs ``k``) or any law added to :data:`scalelib.laws.LAWS`.
     interval
-        ``"analytic"`` (:func:`~scalelib.direct_law_intervals.direct_law_interval` for a law
-        with ``analytic_interval``, Eq. 2; a law's own ``analytic_interval_fitter``, Eq. 5,
-        which has no drift term and ignores ``calibrate``) or ``"bootstrap"`` over runs:
-        vectorised for Eq. 2
-        (:func:`direct_law_bootstrap`); for a robust law each resample is profiled or
-        refitted by one polish from the point estimate
+        ``"analytic"``, the law's own
+        :attr:`~scalelib.interfaces.Law.analytic_interval_fitter` (Eq. 2's
+        :func:`~scalelib.direct_law_intervals.direct_law_interval`; Eq. 5's, which has no
+        drift term and ignores ``calibrate``), or ``"bootstrap"`` over runs: in closed
+        form for a law with :attr:`~scalelib.interfaces.Law.bootstrap_curves` (Eq. 2's
+        :func:`~scalelib.direct_law_intervals.direct_law_bootstrap`); for a robust law each
+        resample is profiled or refitted by one polish from the point estimate
         (:func:`scalelib.profile_fit.polish_huber`); any other law is refitted by its
         forecaster (:func:`bootstrap_interval_fitter`).
     band
@@ -406,14 +405,12 @@ def law_interval_fitter(
             raise ValueError(
                 f"The analytic interval exists for the {analytic} laws only; use interval='bootstrap' for {law.name!r}."
             )
-        if law.analytic_interval_fitter is not None:
-            return law.analytic_interval_fitter(band=band, compute_column=compute_column)
-        return _analytic_direct_interval_fitter(
+        return law.analytic_interval_fitter(
             band=band, calibrate=calibrate, compute_column=compute_column,
             drift_degrees_of_freedom=drift_degrees_of_freedom,
         )
-    if law.analytic_interval:
-        bootstrap = _direct_law_bootstrap
+    if law.bootstrap_curves is not None:
+        bootstrap = partial(_closed_form_bootstrap, law)
     elif law.robust:
         bootstrap = partial(_robust_law_bootstrap, law)
     else:
@@ -423,42 +420,6 @@ def law_interval_fitter(
         progress=progress, compute_column=compute_column, method=f"{law.name}, bootstrap",
         drift_degrees_of_freedom=drift_degrees_of_freedom,
     )
-
-
-def _analytic_direct_interval_fitter(
-    *, band: Band, calibrate: bool, compute_column: str, drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
-) -> IntervalFitter:
-    """The :data:`IntervalFitter` of :func:`direct_law_interval`, drift calibrated on the training rows."""
-    _check_option("band", band, ("prediction", "confidence"))
-
-    def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
-        compute = rows_compute(training_rows, compute_column)
-        accuracy = training_rows["value"].to_numpy()
-        chance = single_chance_level(training_rows)
-        options = dict(
-            chance=chance, labels=training_rows["run"].tolist(), band=band,
-            drift_degrees_of_freedom=drift_degrees_of_freedom,
-        )
-        at_fitted_runs = direct_law_interval(  # refuses bad runs
-            compute, accuracy, at_compute=compute, n_items=_rows_n_items(training_rows, training_rows), **options
-        )
-        drift_rate = 0.0
-        if calibrate:
-            residuals = transformed(accuracy, chance) - transformed(at_fitted_runs.predicted, chance)
-            drift_rate = estimate_drift_rate(
-                training_rows, direct_law_forecaster(compute_column=compute_column),
-                noise_variance=float(np.sum(residuals**2) / (len(residuals) - 2)), compute_column=compute_column,
-            )
-
-        def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
-            return direct_law_interval(
-                compute, accuracy, at_compute=rows_compute(rows, compute_column), level=level,
-                drift_rate=drift_rate, n_items=_rows_n_items(rows, training_rows), **options,
-            )
-
-        return predict
-
-    return fit
 
 
 def bootstrap_interval_fitter(

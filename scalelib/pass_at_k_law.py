@@ -224,6 +224,17 @@ def pass_at_k_interval_fitter(*, band: Band = "prediction", compute_column: str 
     return fit
 
 
+def _law_interval_fitter(
+    *, band: Band, calibrate: bool, compute_column: str, drift_degrees_of_freedom: float
+) -> IntervalFitter:
+    """:func:`pass_at_k_interval_fitter` as :attr:`~scalelib.interfaces.Law.analytic_interval_fitter`.
+
+    Eq. 5's interval has no drift term, so ``calibrate`` and ``drift_degrees_of_freedom``
+    do not apply.
+    """
+    return pass_at_k_interval_fitter(band=band, compute_column=compute_column)
+
+
 PASS_AT_K_LAW = Law(
     name="passk",
     title="Eq. 5",
@@ -242,7 +253,7 @@ PASS_AT_K_LAW = Law(
     fit_rows=_fit_law_rows,
     parameters=_fitted_parameters,
     forecaster=pass_at_k_forecaster,
-    analytic_interval_fitter=pass_at_k_interval_fitter,
+    analytic_interval_fitter=_law_interval_fitter,
 )
 """Eq. 5 as a :class:`~scalelib.interfaces.Law`: linear in its parameters, least squares in closed form,
 with its own analytic interval (:func:`pass_at_k_interval_fitter`)."""

@@ -212,7 +212,8 @@ def interval_fitter(
     law: str, *, interval: str | None = None, noise: str = "residuals", n_resamples: int = N_RESAMPLES,
     seed: int = 0, progress: bool = True,
 ) -> IntervalFitter:
-    """The interval fitter of one of :data:`LAWS` (analytic for Eq. 2 and Eq. 5, bootstrap otherwise).
+    """The interval fitter of one of :data:`LAWS`: by default analytic for a law that has one (Eq. 2, Eq. 5),
+    bootstrap otherwise.
 
     Raises
     ------
@@ -224,7 +225,10 @@ def interval_fitter(
     registered = REGISTERED_LAWS.get(law)
     analytic = registered is not None and registered.has_analytic_interval
     if interval == "analytic" and not analytic:
-        raise ScalingDataError(f"The analytic interval exists for the direct law only; drop --interval for {law}.")
+        with_analytic = " and ".join(name for name, known in REGISTERED_LAWS.items() if known.has_analytic_interval)
+        raise ScalingDataError(
+            f"The analytic interval exists for the {with_analytic} laws only; drop --interval for {law}."
+        )
     if noise == "binomial" and (interval or ("analytic" if analytic else "bootstrap")) == "analytic":
         raise ScalingDataError("--noise binomial needs the bootstrap interval (the analytic one uses the "
                                "residuals): add --interval bootstrap.")
@@ -232,8 +236,6 @@ def interval_fitter(
     if law in TWO_STAGE_MAPS:
         forecaster = two_stage_forecaster(TWO_STAGE_MAPS[law], validation_sets=[_TWO_STAGE_LOSS_SET])
         return bootstrap_interval_fitter(forecaster, **options)
-    if registered.analytic_interval_fitter is not None and interval == "bootstrap":
-        raise ScalingDataError(f"{registered.title} has the analytic interval only here; drop --interval.")
     return law_interval_fitter(law, interval=interval or ("analytic" if analytic else "bootstrap"), **options)
 
 
@@ -247,8 +249,9 @@ def _group_problem(rows: pd.DataFrame, law: str, *, noise: str) -> str:
     if noise == "binomial" and rows["n_items"].isna().any():
         return "--noise binomial needs the benchmark's number of items: add an n_items column"
     if _across_ratios(law) and ("tpr" not in rows.columns or rows["tpr"].nunique() < 2):
+        of_compute = ", ".join(name for name, known in REGISTERED_LAWS.items() if known.columns == ("flops",))
         return (f"{REGISTERED_LAWS[law].title} is fitted across ratios, and this group has runs at one tpr only: "
-                "use --law direct")
+                f"use a law of compute alone (--law {of_compute})")
     missing = [name for name in REGISTERED_LAWS[law].columns if name not in rows.columns] if law in REGISTERED_LAWS else []
     if missing:
         return f"{REGISTERED_LAWS[law].title} needs a column {missing[0]!r}: {INPUT_COLUMNS[missing[0]]}"

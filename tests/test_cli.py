@@ -174,7 +174,7 @@ def test_a_binary_file_is_a_clear_error(tmp_path):
         (["--seed", "-3"], "expected a whole number >= 0"),
         (["--resamples", "many"], "expected a whole number, got 'many'"),
         (["--benchmark", "nonexistent"], "not in the file"),
-        (["--interval", "analytic", "--law", "saturating"], "analytic interval exists for the direct law only"),
+        (["--interval", "analytic", "--law", "saturating"], "analytic interval exists for the direct and passk laws only"),
         (["--figure", "/nonexistent-folder/forecast.png"], "folder /nonexistent-folder does not exist"),
         (["--figure", "forecast.unknown-format"], "Cannot save the figure"),
         (["--output", "/nonexistent-folder/forecasts.csv"], "Cannot save the forecasts .* does not exist"),

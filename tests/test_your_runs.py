@@ -190,6 +190,14 @@ def test_5_each_law_forecasts_from_the_command_line(tmp_path, law):
         assert (table["status"] == "ok").all() and sorted(table["k"]) == [1, 2, 4, 8]
 
 
+def test_5_passk_takes_the_bootstrap_interval_too():
+    """Eq. 5's bootstrap: the law's forecaster refitted on resampled runs (its k rows together), no name checked."""
+    result = forecast_runs(pass_at_k_runs(), law="passk", interval="bootstrap", n_resamples=20, progress=False,
+                           target_flops=[1e23])
+    forecasts = result.forecasts
+    assert (forecasts["status"] == "ok").all() and (forecasts["upper"] > forecasts["lower"]).all()
+
+
 def test_5_ratio_law_on_one_ratio_is_refused_with_a_reason():
     result = forecast_runs(runs(("task",), tpr=20, params=1e8, tokens=2e9), law="ratio", progress=False)
     assert "runs at one tpr only" in result.forecasts["reason"].iloc[0]
