@@ -31,6 +31,7 @@ from scipy.special import expit
 
 from scalelib import data
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.compute_cuts import BOOK_CUTS
 from scalelib.direct_law import direct_law_forecaster
 from scalelib.loss_law import fit_loss_law, loss_column, own_validation_set
 from scalelib.loss_to_accuracy import (
@@ -45,8 +46,6 @@ from scalelib.loss_to_accuracy import (
 from scalelib.normalise import ScalingDataError, drop_at_or_below_chance
 from scalelib.task_loss import merge_task_loss, task_loss_forecaster
 from scalelib.two_stage import LOSS_COLUMNS, backtest_methods, merge_losses, two_stage_forecasters
-
-COMPUTE_CUTS = {"dclm": (1e21, 1e22), "c4": (1e20, 1e21)}
 
 
 def _time(function, *args, **kwargs) -> tuple[object, float]:
@@ -107,7 +106,7 @@ def compare_logistic_fits(kept: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (mixture, benchmark), frame in kept.groupby(["mixture", "benchmark"]):
         chance = float(frame["chance"].iloc[0])
-        for cut in (np.inf, *COMPUTE_CUTS[mixture]):
+        for cut in (np.inf, *BOOK_CUTS[mixture]):
             below = frame[frame["flops"] <= cut]
             for loss_name in ("own_loss", "task_loss"):
                 rows_with_loss = below.dropna(subset=[loss_name])
@@ -135,7 +134,7 @@ def time_backtests(kept: pd.DataFrame) -> pd.DataFrame:
         if not oracle:
             methods = {"direct": direct_law_forecaster(), **methods}
         for label, fit in methods.items():
-            result, ms = _time(backtest_methods, kept, {label: fit}, COMPUTE_CUTS)
+            result, ms = _time(backtest_methods, kept, {label: fit}, BOOK_CUTS)
             fits = result.groupby(["mixture", "split", "benchmark"]).ngroups
             rows.append({"method": label, "oracle loss": oracle, "fits": fits, "seconds": ms / 1e3})
     return pd.DataFrame(rows)

@@ -49,10 +49,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scalelib.auto_runs import BACKTEST_COLUMNS, AutoRunsForecast, backtest_table, forecast_runs_auto
+from scalelib.auto_candidates import DEFAULT_CANDIDATES
+from scalelib.auto_runs import (
+    BACKTEST_COLUMNS,
+    AutoRunsForecast,
+    backtest_table,
+    forecast_runs_auto,
+)
 from scalelib.intervals import LEVEL, N_RESAMPLES
+from scalelib.laws import LAWS
 from scalelib.validation import MIN_BOOTSTRAP_RESAMPLES, ScalingDataError
-from scalelib.your_runs import LAWS, RunsForecast, fill_known_levels, forecast_runs, plot_runs_forecast, select_rows
+from scalelib.your_runs import (
+    RunsForecast,
+    fill_known_levels,
+    forecast_laws,
+    forecast_runs,
+    plot_runs_forecast,
+    select_rows,
+)
 
 __all__ = ["RunsFileError", "CommandLineError", "INPUT_FORMAT", "read_runs", "write_forecasts", "main"]
 
@@ -381,7 +395,18 @@ def _where(text: str) -> tuple[str, list[str]]:
     return column.strip(), [value.strip() for value in values.split(",")]
 
 
+def _auto_laws() -> str:
+    """The laws ``--law auto`` weighs, its default candidates: the registered ones by their title, then the others
+    (two-stage, which needs a loss column): ``"Eq. 2, Eq. 6, Eq. 4 (and two-stage with a loss column)"``."""
+    titles = [LAWS[candidate.name].title for candidate in DEFAULT_CANDIDATES if candidate.name in LAWS]
+    others = [candidate.name for candidate in DEFAULT_CANDIDATES if candidate.name not in LAWS]
+    return ", ".join(titles) + "".join(f" (and {name} with a loss column)" for name in others)
+
+
 def _parser() -> argparse.ArgumentParser:
+    """The arguments, the laws among them read from the registry (:data:`scalelib.laws.LAWS`) when called."""
+    laws = forecast_laws()
+    analytic = " and ".join(name for name, law in LAWS.items() if law.has_analytic_interval)
     parser = _ArgumentParser(
         prog="python -m scalelib",
         description="Fit a scaling law to each group of your runs (mixture, ratio, metric, benchmark; never "
@@ -392,10 +417,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("runs", type=Path, help="CSV file of runs, one row per (run, benchmark)")
-    parser.add_argument("--law", default="direct", choices=[*LAWS, "auto"],
-                        help="law to fit: " + "; ".join(f"{name}: {text}" for name, text in LAWS.items())
-                        + "; auto: Eq. 2, Eq. 6, Eq. 4 across ratios and two-stage (with --loss-column) weighted by "
-                        "backtests inside the runs, "
+    parser.add_argument("--law", default="direct", choices=[*laws, "auto"],
+                        help="law to fit: " + "; ".join(f"{name}: {text}" for name, text in laws.items())
+                        + f"; auto: {_auto_laws()} weighted by backtests inside the runs, "
                         "with a verdict forecast/unpredictable (scalelib.auto_forecast) (default: %(default)s)")
     parser.add_argument("--target-flops", type=_positive_float, nargs="+", metavar="FLOPS",
                         help="compute of the forecasts (default: 10 x each group's largest run)")
@@ -404,7 +428,7 @@ def _parser() -> argparse.ArgumentParser:
                              "third of each group's log-compute range)")
     parser.add_argument("--level", type=_level, default=LEVEL, help="interval coverage (default: %(default)s)")
     parser.add_argument("--interval", choices=["analytic", "bootstrap"],
-                        help="interval method (default: analytic for direct and passk, bootstrap otherwise)")
+                        help=f"interval method (default: analytic for {analytic}, bootstrap otherwise)")
     parser.add_argument("--noise", choices=["residuals", "binomial"], default="residuals",
                         help="a new run's noise: resampled residuals or binomial sqrt(p(1-p)/n_items) "
                              "(bootstrap only; default: %(default)s)")
@@ -484,8 +508,7 @@ def _run_auto(args: argparse.Namespace, frame: pd.DataFrame) -> AutoRunsForecast
     """``--law auto``: the evidence-weighted forecaster, its backtest and its verdicts, printed."""
     result = forecast_runs_auto(frame, target_flops=args.target_flops, cut=args.cut, level=args.level,
                                 group_by=args.group, loss_column=args.loss_column)
-    print(f"Law: auto (scalelib.auto_forecast): Eq. 2, Eq. 6, Eq. 4 (and two-stage with a "
-          f"loss column) weighted by backtests inside the runs; "
+    print(f"Law: auto (scalelib.auto_forecast): {_auto_laws()} weighted by backtests inside the runs; "
           f"{args.level:.0%} intervals from their errors; runs within 2 binomial standard errors of chance not fitted.")
     if len(result.summary):
         _print_table("Backtest: fitted at or below the cut, scored on every run above it (points)",
@@ -542,7 +565,7 @@ def run(args: argparse.Namespace) -> int:
     if len(near):
         print("Not fitted, at or near chance (within 2 binomial standard errors where n_items is known): "
               + ", ".join(f"{panel} ({count})" for panel, count in zip(near["panel"], near["n_near_chance"])) + ".")
-    print(f"Law: {args.law} ({LAWS[args.law]}); {args.level:.0%} prediction intervals calibrated for "
+    print(f"Law: {args.law} ({forecast_laws()[args.law]}); {args.level:.0%} prediction intervals calibrated for "
           "extrapolation (scalelib.intervals).")
     if len(result.backtest):
         columns = [name for name in ("panel", "n_train", "n_held_out", "mean_abs_error", "max_abs_error", "bias",

@@ -66,7 +66,7 @@ from scalelib.two_stage import two_stage_forecaster
 from scalelib.validation import ScalingDataError, check_distinct_compute
 
 __all__ = [
-    "LAWS", "TWO_STAGE_LAWS", "MIN_RUNS", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
+    "TWO_STAGE_LAWS", "TWO_STAGE_MIN_RUNS", "forecast_laws", "min_runs", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
     "FAILED_BACKTEST_MIN_RUNS", "CALIBRATED_REACH", "NON_ACCURACY_METRICS",
     "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
     "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs", "plot_runs_forecast",
@@ -80,18 +80,23 @@ TWO_STAGE_LAWS: dict[str, str] = {
 """The two-stage forecasts (:mod:`scalelib.two_stage`) a runs file can be forecast with: a loss
 law composed with a map to accuracy, not laws of :data:`scalelib.laws.LAWS`."""
 
-LAWS: dict[str, str] = {
-    **{name: law.description for name, law in REGISTERED_LAWS.items()}, **TWO_STAGE_LAWS,
-}
-"""Every law of the library a runs file can be forecast with, and what it fits: the laws of
-:data:`scalelib.laws.LAWS` (their ``description``), then the two-stage forecasts."""
+TWO_STAGE_MIN_RUNS: dict[str, int] = {"two-stage-linear": 4, "two-stage-logistic": 5, "two-stage-flp": 5}
+"""Fitted points a two-stage forecast needs per group: its map's parameters plus one, for an interval."""
 
-MIN_RUNS: dict[str, int] = {
-    **{name: law.min_runs for name, law in REGISTERED_LAWS.items()},
-    "two-stage-linear": 4, "two-stage-logistic": 5, "two-stage-flp": 5,
-}
-"""Fitted points needed per group: the law's parameters plus one, for an interval (a registered
-law's ``min_runs``)."""
+
+def forecast_laws() -> dict[str, str]:
+    """Every law a runs file can be forecast with, and what it fits.
+
+    The laws of :data:`scalelib.laws.LAWS` (their ``description``), read when called, so
+    that a law added to the registry is offered too; then :data:`TWO_STAGE_LAWS`.
+    """
+    return {**{name: law.description for name, law in REGISTERED_LAWS.items()}, **TWO_STAGE_LAWS}
+
+
+def min_runs(law: str) -> int:
+    """Fitted points ``law`` needs per group: a registered law's ``min_runs`` (its parameters plus one,
+    for an interval), or :data:`TWO_STAGE_MIN_RUNS`."""
+    return REGISTERED_LAWS[law].min_runs if law in REGISTERED_LAWS else TWO_STAGE_MIN_RUNS[law]
 
 TWO_STAGE_MAPS = {"two-stage-linear": fit_linear_map, "two-stage-logistic": fit_logistic_map,
                   "two-stage-flp": fit_flp_map}
@@ -212,7 +217,7 @@ def interval_fitter(
     law: str, *, interval: str | None = None, noise: str = "residuals", n_resamples: int = N_RESAMPLES,
     seed: int = 0, progress: bool = True,
 ) -> IntervalFitter:
-    """The interval fitter of one of :data:`LAWS`: by default analytic for a law that has one (Eq. 2, Eq. 5),
+    """The interval fitter of one of :func:`forecast_laws`: by default analytic for a law that has one (Eq. 2, Eq. 5),
     bootstrap otherwise.
 
     Raises
@@ -220,8 +225,8 @@ def interval_fitter(
     ScalingDataError
         For an unknown law, or an analytic interval asked for a law that has none.
     """
-    if law not in LAWS:
-        raise ScalingDataError(f"Unknown law {law!r}; choose one of {list(LAWS)}.")
+    if law not in forecast_laws():
+        raise ScalingDataError(f"Unknown law {law!r}; choose one of {list(forecast_laws())}.")
     registered = REGISTERED_LAWS.get(law)
     analytic = registered is not None and registered.has_analytic_interval
     if interval == "analytic" and not analytic:
@@ -270,13 +275,13 @@ def fit_away_from_chance(fit: IntervalFitter, law: str = "direct") -> IntervalFi
     Training rows :func:`near_chance` are left out of the fit (within
     :data:`NEAR_CHANCE_SE` binomial standard errors of chance, or at or below it); a
     backtest with this fitter still scores every held-out row, near chance too.
-    Fewer than ``MIN_RUNS[law]`` rows left raise a
+    Fewer than :func:`min_runs` rows left raise a
     :class:`~scalelib.normalise.ScalingDataError` that says what to do.
     """
 
     def fit_usable(training_rows: pd.DataFrame) -> IntervalPredictor:
         usable = training_rows[~near_chance(training_rows)]
-        n_needed = MIN_RUNS[law]
+        n_needed = min_runs(law)
         if len(usable) < n_needed:
             raise ScalingDataError(
                 f"{len(usable)} of {len(training_rows)} fitted runs are clearly above chance, but the {law} law "
@@ -378,7 +383,7 @@ def forecast_runs(
         filled by :func:`fill_known_levels`), family columns (:data:`FAMILY_COLUMNS`),
         ``params``/``tokens`` for Eq. 4, ``k`` for Eq. 5, a loss column for two-stage.
     law
-        One of :data:`LAWS`.
+        One of :func:`forecast_laws`.
     target_flops
         Compute of the forecasts (default: 10 x each group's largest run).
     cut
@@ -437,7 +442,7 @@ def forecast_runs(
         labels = dict(zip([*keys, "benchmark"], key if isinstance(key, tuple) else (key,)))
         panel = rows["benchmark"].iloc[0] + "".join(f", {name} {labels[name]}" for name in keys)
         usable = rows[~near.loc[rows.index]]
-        law_row = {**labels, "panel": panel, "law": f"{law}: {LAWS[law]}", "n_runs": len(rows),
+        law_row = {**labels, "panel": panel, "law": f"{law}: {forecast_laws()[law]}", "n_runs": len(rows),
                    "n_fitted": len(usable), "n_near_chance": int(near.loc[rows.index].sum())}
         laws.append(law_row)
 
@@ -446,9 +451,9 @@ def forecast_runs(
                                             "reason": f"{stage}: {reason}", "warning": ""}]))
 
         problem = _group_problem(rows, law, noise=noise) or (
-            "" if len(usable) >= MIN_RUNS[law] else
+            "" if len(usable) >= min_runs(law) else
             f"{len(usable)} of {len(rows)} runs are clearly above chance, but the {law} law needs at least "
-            f"{MIN_RUNS[law]}; train runs further up, or choose a law with fewer parameters")
+            f"{min_runs(law)}; train runs further up, or choose a law with fewer parameters")
         if problem:
             refuse(problem)
             held_out = rows[rows["flops"] > (cut if cut is not None else _default_cut(rows["flops"]))]
