@@ -17,11 +17,18 @@ name                  law       module
 ====================  ========  =====================================================
 
 A new law goes in a module of its own that defines one :class:`Law`, and is added to
-:data:`LAWS` here. The validation-loss law of the two-stage forecast
+:data:`LAWS` here (or, outside the library, with :func:`register_law`; a test's toy law
+with :func:`temporarily_registered`). Every consumer reads :data:`LAWS` when called, so a
+registered law is backtested, given intervals (its bootstrap over runs, or its own
+``analytic_interval_fitter``), offered by the command line's ``--law`` and drawn like the
+others. The validation-loss law of the two-stage forecast
 (:mod:`scalelib.loss_law`) is not one of them: it models a loss, not an accuracy.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from scalelib.bnsl import BNSL_LAW
 from scalelib.direct_law import DIRECT_LAW
@@ -30,7 +37,7 @@ from scalelib.pass_at_k_law import PASS_AT_K_LAW
 from scalelib.ratio_law import RATIO_LAW
 from scalelib.saturating_law import SATURATING_LAW
 
-__all__ = ["Law", "LAWS", "law"]
+__all__ = ["Law", "LAWS", "law", "register_law", "temporarily_registered"]
 
 LAWS: dict[str, Law] = {law.name: law for law in (DIRECT_LAW, SATURATING_LAW, BNSL_LAW, RATIO_LAW, PASS_AT_K_LAW)}
 """Every law of the library by name, in the book's order of presentation."""
@@ -49,3 +56,27 @@ def law(name: str | Law) -> Law:
     if name not in LAWS:
         raise ValueError(f"Unknown law {name!r}; known laws: {list(LAWS)}.")
     return LAWS[name]
+
+
+def register_law(law: Law) -> Law:
+    """Add ``law`` to :data:`LAWS` under its name, and return it.
+
+    Raises
+    ------
+    ValueError
+        For a name already registered: no law is replaced by accident.
+    """
+    if law.name in LAWS:
+        raise ValueError(f"A law named {law.name!r} is registered already: {LAWS[law.name]!r}.")
+    LAWS[law.name] = law
+    return law
+
+
+@contextmanager
+def temporarily_registered(law: Law) -> Iterator[Law]:
+    """``with temporarily_registered(law):`` -- :func:`register_law` for the block, removed after it (even on error)."""
+    register_law(law)
+    try:
+        yield law
+    finally:
+        del LAWS[law.name]
