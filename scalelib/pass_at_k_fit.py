@@ -1,6 +1,6 @@
 """Eq. 5: pass@k as a law of training compute and of k, and its least-squares fit.
 
-Krajewski et al. (2025) model pass@k's dependence on training compute :math:`C` and on
+Krajewski et al. (2025) model how pass@k depends on training compute :math:`C` and on
 :math:`k` jointly (their Eq. 5), with :math:`Q = \\text{pass@}k` (chance is 0):
 
 .. math::
