@@ -61,11 +61,8 @@ from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
 from scalelib.profile_fit import bootstrap_by_profile, polish_huber
 from scalelib.validation import check_compute, check_n_items, check_resamples
 
-__all__ = ["LAWS", "law_interval_fitter", "bootstrap_interval_fitter", "bootstrap_predictors",
+__all__ = ["law_interval_fitter", "bootstrap_interval_fitter", "bootstrap_predictors",
            "bootstrap_predictions"]
-
-LAWS = tuple(REGISTERED_LAWS)
-"""Laws :func:`law_interval_fitter` knows by name: every law of :data:`scalelib.laws.LAWS`."""
 
 
 def bootstrap_predictors(

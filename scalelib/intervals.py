@@ -97,7 +97,6 @@ from scalelib.interval_backtests import (
     summarise_intervals,
 )
 from scalelib.interval_fitters import (
-    LAWS,
     bootstrap_interval_fitter,
     bootstrap_predictions,
     law_interval_fitter,
@@ -128,7 +127,6 @@ __all__ = [
     "ZERO_SCATTER",
     "Band",
     "Noise",
-    "LAWS",
     "PredictionInterval",
     "IntervalPredictor",
     "IntervalFitter",
