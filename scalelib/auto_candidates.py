@@ -30,15 +30,14 @@ import numpy as np
 import pandas as pd
 
 from scalelib.backtest import Fitter, Predictor
-from scalelib.bnsl import bnsl_forecaster
-from scalelib.direct_law import direct_law_forecaster
+from scalelib.interfaces import Law
+from scalelib.laws import law as registered_law
 from scalelib.loss_to_accuracy import fit_logistic_map
-from scalelib.ratio_law import MIN_RATIO_SPAN, ratio_law_forecaster
-from scalelib.saturating_law import saturating_forecaster
+from scalelib.ratio_law import MIN_RATIO_SPAN
 from scalelib.two_stage import two_stage_forecaster
 from scalelib.validation import ScalingDataError
 
-__all__ = ["CANDIDATES", "DEFAULT_CANDIDATES", "LOSS_COLUMN", "Candidate"]
+__all__ = ["CANDIDATES", "DEFAULT_CANDIDATES", "LOSS_COLUMN", "Candidate", "law_candidate"]
 
 LOSS_COLUMN = "own_loss"
 """Column of a run's validation loss used by the two-stage candidate (as
@@ -96,23 +95,29 @@ class Candidate:
         return lambda scored: np.asarray(predict(scored), dtype=float)
 
 
+def law_candidate(law: Law) -> Candidate:
+    """A registered law as a candidate: its name, equation, minimum runs and forecaster.
+
+    A law whose inputs are N and D (Eq. 4) is fitted across ratios.
+    """
+    return Candidate(
+        law.name, f"{law.equation} ({law.title})", law.min_runs,
+        lambda column: law.forecaster(compute_column=column),
+        across_ratios={"params", "tokens"} <= set(law.columns),
+    )
+
+
 CANDIDATES: dict[str, Candidate] = {
     candidate.name: candidate
     for candidate in [
-        Candidate("direct", "-log Q = A C^-alpha (Eq. 2)", 3,
-                  lambda column: direct_law_forecaster(compute_column=column)),
-        Candidate("saturating", "-log Q = A C^-alpha + E (Eq. 6)", 4,
-                  lambda column: saturating_forecaster(compute_column=column)),
-        Candidate("bnsl", "-log Q = a + b C^-c0 (1 + (C/d1)^(1/f1))^(-c1 f1) (Eq. 1)", 7,
-                  lambda column: bnsl_forecaster(compute_column=column)),
-        Candidate("ratio", "-log Q = A N^-alpha + B D^-beta across ratios (Eq. 4)", 5,
-                  lambda column: ratio_law_forecaster(), across_ratios=True),
+        *(law_candidate(registered_law(name)) for name in ("direct", "saturating", "bnsl", "ratio")),
         Candidate("two-stage", "L = E + A C^-alpha, acc = c + (u - c) / (1 + exp(k (L - L0)))", 5,
                   lambda column: two_stage_forecaster(fit_logistic_map, loss_columns=[LOSS_COLUMN]),
                   needs_columns=(LOSS_COLUMN,)),
     ]
 }
-"""Every candidate by name."""
+"""Every candidate by name: four laws of the registry (:data:`scalelib.laws.LAWS`; Eq. 5
+needs k and is not a candidate) and the two-stage route, which is not a law of its own."""
 
 DEFAULT_CANDIDATES: tuple[Candidate, ...] = tuple(
     CANDIDATES[name] for name in ("direct", "saturating", "ratio", "two-stage")
