@@ -31,8 +31,8 @@ importable from here too:
 
 * :mod:`scalelib.bnsl_equation` -- Eq. 1 in its fitted parametrisation: value, log
   residuals, Jacobian and bounds;
-* :mod:`scalelib.bnsl_fit` -- the robust global fit :func:`fit_bnsl` (a search over two
-  grids, then a polish) and its result :class:`BNSLFit`.
+* :mod:`scalelib.bnsl_fit` -- the robust global fit :func:`~scalelib.bnsl_fit.fit_bnsl` (a
+  search over two grids, then a polish) and its result :class:`~scalelib.bnsl_fit.BNSLFit`.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ __all__ = [
 
 
 def bnsl_forecaster(*, compute_column: str = "flops") -> Fitter:
-    """A :func:`scalelib.backtest.backtest` fitter fitting Eq. 1 with :func:`fit_bnsl`."""
+    """A :func:`scalelib.backtest.backtest` fitter fitting Eq. 1 with :func:`~scalelib.bnsl_fit.fit_bnsl`."""
     return law_forecaster(fit_bnsl, compute_column=compute_column)
 
 
