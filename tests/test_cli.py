@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import cli, data
+from scalelib import cli_run, data
 from scalelib.cli import RunsFileError, main, read_runs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,8 +219,8 @@ def test_output_is_the_forecast_table_with_positions(tmp_path, capsys):
 def test_progress_bars_only_on_a_terminal(monkeypatch, tmp_path):
     """A slow run (a loaded CI machine) must not put a progress bar into a piped stderr."""
     seen = []
-    original = cli.forecast_runs
-    monkeypatch.setattr(cli, "forecast_runs", lambda *args, **kwargs: seen.append(kwargs["progress"])
+    original = cli_run.forecast_runs
+    monkeypatch.setattr(cli_run, "forecast_runs", lambda *args, **kwargs: seen.append(kwargs["progress"])
                         or original(*args, **kwargs))
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert main([str(EXAMPLE), "--target-flops", "1e23"]) == 0
