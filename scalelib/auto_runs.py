@@ -96,7 +96,7 @@ def forecast_runs_auto(
     Parameters
     ----------
     frame
-        Rows as :func:`scalelib.cli.read_runs` returns them (``chance`` and ``n_items``
+        Rows as :func:`scalelib.runs_reader.read_runs` returns them (``chance`` and ``n_items``
         filled where known).
     target_flops
         Compute of the forecasts (default: 10 x each group's largest run).
