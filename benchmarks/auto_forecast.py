@@ -1,4 +1,4 @@
-"""Issue 13's target tables for the evidence-weighted forecaster (``scalelib.auto_forecast``).
+"""Issue 13's target tables for the evidence-weighted forecaster (``scalelib.evaluation.auto_forecast``).
 
 Prints
 
@@ -24,8 +24,8 @@ import time
 
 import pandas as pd
 
-from scalelib import data
-from scalelib.auto_backtest import (
+from scalelib.data import released as data
+from scalelib.evaluation.auto_backtest import (
     PAPER_REFERENCE_MAE,
     REFERENCE_BENCHMARKS,
     SINGLE_LAWS,
@@ -34,11 +34,11 @@ from scalelib.auto_backtest import (
     large_misses,
     split_summary,
 )
-from scalelib.baselines import BASELINES
-from scalelib.benchmark_info import HEADLINE_BENCHMARKS
-from scalelib.compute_cuts import BOOK_CUTS
-from scalelib.laws import LAWS
-from scalelib.two_stage import merge_losses
+from scalelib.evaluation.baselines import BASELINES
+from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.book.compute_cuts import BOOK_CUTS
+from scalelib.laws.registry import LAWS
+from scalelib.evaluation.two_stage import merge_losses
 
 CUTS = BOOK_CUTS
 

@@ -1,6 +1,6 @@
 """BNSL (Eq. 1): the global fit against the former 32-start continuation fit, fit by fit.
 
-``scalelib.bnsl.fit_bnsl`` searches two grids (amplitudes profiled over the exponents,
+``scalelib.laws.bnsl.fit_bnsl`` searches two grids (amplitudes profiled over the exponents,
 and the log-linear parameters solved over floors, breaks and sharpnesses), screens their
 best minima with short ``least_squares`` runs and polishes the best. This script checks,
 fit by fit, what the speed cost in objective. On every benchmark of both mixtures at
@@ -13,7 +13,7 @@ backtests' other cuts), it runs side by side
   (floor in (0, 0.5) of the smallest -log Q x slopes (c0, c0 + c1) in ((0, 0.5), (0.5, 0.1))
   x break at the (0.1, 0.35, 0.65, 0.9) quantiles of log compute x f1 in (0.1, 0.3), with
   log b fitted given the rest: 32 starts), each start solved by the Huber continuation of
-  :func:`scalelib.normalise.fit_huber_from_starts`,
+  :func:`scalelib.data.normalise.fit_huber_from_starts`,
 
 both on the same objective (Huber loss, delta = 1e-3, of the log residuals), bounds and
 parametrisation. It prints the median and total times, their ratio, the worst relative
@@ -44,14 +44,14 @@ import pandas as pd
 from fast_fits import OBJECTIVE_TOLERANCE, SUBSETS, bootstrap_times, summarise, tpr20_fit_sets
 from fit_laws import timed
 
-from scalelib.bnsl import (
+from scalelib.laws.bnsl import (
     _terms,
     bnsl_bounds,
     bnsl_log_residuals,
     bnsl_log_residuals_jacobian,
     fit_bnsl,
 )
-from scalelib.normalise import (
+from scalelib.data.normalise import (
     fit_huber_from_starts,
     huber_loss,
     log_compute_offset,

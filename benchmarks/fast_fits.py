@@ -1,7 +1,7 @@
 """Variable projection against the former multi-start fits and the paper's searches: same objective, less time.
 
 The saturating law (Eq. 6) and Eq. 4 are fitted in ``scalelib`` by variable projection
-(:mod:`scalelib.profile_fit`): amplitudes in closed form on a grid of exponents, then one
+(:mod:`scalelib.laws.profile_fit`): amplitudes in closed form on a grid of exponents, then one
 polish. This script checks, fit by fit, that nothing was traded for the speed. On every
 benchmark of both mixtures at tpr 20 (Eq. 6, fitted to all runs above chance and to
 those at or below 1e21 FLOPs) and on every DCLM benchmark over all ratios (Eq. 4, the
@@ -11,7 +11,7 @@ same two sets), it runs side by side
 * **multi-start**: the fit the library used before, rebuilt here from its own start grid
   (Eq. 6: alpha in (0.05, 0.15, 0.4, 1) x E in (0, 0.5, 0.9) of the smallest -log Q; Eq. 4:
   alpha, beta in (0.1, 0.3, 1)), each start solved by the Huber continuation of
-  :func:`scalelib.normalise.fit_huber_from_starts`;
+  :func:`scalelib.data.normalise.fit_huber_from_starts`;
 * **paper**: the paper-style search, L-BFGS-B at gtol = ftol = 1e-15 from its grid of
   starts (``fit_laws.saturating_reference``, ``fit_ratio_law.paper_starts``),
 
@@ -42,20 +42,21 @@ from fit_laws import saturating_reference, timed
 from fit_ratio_law import paper_reference
 from two_stage import time_stage_fits
 
-from scalelib import data, two_stage
-from scalelib.benchmark_info import HEADLINE_BENCHMARKS
-from scalelib.intervals import forecast_interval, law_interval_fitter
-from scalelib.normalise import (
+from scalelib.data import released as data
+from scalelib.evaluation import two_stage
+from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.evaluation.intervals import forecast_interval, law_interval_fitter
+from scalelib.data.normalise import (
     drop_at_or_below_chance,
     fit_huber_from_starts,
     huber_loss,
     log_compute_offset,
     neg_log_q,
 )
-from scalelib.laws import LAWS as REGISTERED_LAWS
-from scalelib.laws import Law
-from scalelib.ratio_law import RATIO_LAW, centred_log_scales, fit_ratio_law
-from scalelib.saturating_law import SATURATING_LAW, fit_saturating_law
+from scalelib.laws.registry import LAWS as REGISTERED_LAWS
+from scalelib.laws.registry import Law
+from scalelib.laws.ratio_law import RATIO_LAW, centred_log_scales, fit_ratio_law
+from scalelib.laws.saturating_law import SATURATING_LAW, fit_saturating_law
 
 OBJECTIVE_TOLERANCE = 1e-9
 """Relative slack within which the new objective counts as no worse."""

@@ -4,8 +4,8 @@ For every benchmark of each mixture (at one tokens-per-parameter ratio), after d
 the runs at or below chance, this script fits
 
 * Eq. 2, the direct power law, in closed form and with lmfit in accuracy space;
-* Eq. 6, the saturating law, with ``scalelib.saturating_law.fit_saturating_law``;
-* Eq. 1, BNSL, with ``scalelib.bnsl.fit_bnsl``,
+* Eq. 6, the saturating law, with ``scalelib.laws.saturating_law.fit_saturating_law``;
+* Eq. 1, BNSL, with ``scalelib.laws.bnsl.fit_bnsl``,
 
 and prints each fit's wall time, its Huber loss (delta = 1e-3, summed) of the log
 residuals ``log(-log Q_fit) - log(-log Q)`` -- the objective of the two robust fits,
@@ -52,10 +52,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, basinhopping, minimize
 
-from scalelib import data
-from scalelib.bnsl import BNSL_LAW
-from scalelib.direct_law import DIRECT_LAW
-from scalelib.normalise import (
+from scalelib.data import released as data
+from scalelib.laws.bnsl import BNSL_LAW
+from scalelib.laws.direct_law import DIRECT_LAW
+from scalelib.data.normalise import (
     REFERENCE_COMPUTE,
     ScalingDataError,
     drop_at_or_below_chance,
@@ -64,10 +64,10 @@ from scalelib.normalise import (
     log_compute_offset,
     neg_log_q,
 )
-from scalelib.intervals import transformed
-from scalelib.laws import LAWS as REGISTERED_LAWS
-from scalelib.laws import Law
-from scalelib.saturating_law import SATURATING_LAW
+from scalelib.evaluation.intervals import transformed
+from scalelib.laws.registry import LAWS as REGISTERED_LAWS
+from scalelib.laws.registry import Law
+from scalelib.laws.saturating_law import SATURATING_LAW
 
 COMPUTE_LAWS = tuple(law for law in REGISTERED_LAWS.values() if law.columns == ("flops",))
 """The registered laws of compute alone (Eq. 2, Eq. 6, Eq. 1), fitted here per benchmark."""
@@ -118,7 +118,7 @@ def saturating_reference(x: np.ndarray, log_target: np.ndarray) -> float:
 
 
 def bnsl_reference_start(x: np.ndarray, log_target: np.ndarray, seed: int) -> np.ndarray:
-    """One random start for the BNSL reference, in the fitted parametrisation of scalelib.bnsl."""
+    """One random start for the BNSL reference, in the fitted parametrisation of scalelib.laws.bnsl."""
     rng = np.random.default_rng(seed)
     lower, upper = BNSL_LAW.bounds(x)
     c0 = rng.uniform(*PAPER_BNSL_RANGES["c0"])

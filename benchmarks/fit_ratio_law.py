@@ -4,8 +4,8 @@ Eq. 4, ``-log Q = A N^(-alpha) + B D^(-beta)``, is fitted to every benchmark of 
 mixture on all tokens-per-parameter ratios at once (after dropping the runs at or below
 chance, which are listed), by
 
-* ours: ``scalelib.ratio_law.fit_ratio_law``, variable projection
-  (:mod:`scalelib.profile_fit`: amplitudes in closed form on a grid of exponents, then
+* ours: ``scalelib.laws.ratio_law.fit_ratio_law``, variable projection
+  (:mod:`scalelib.laws.profile_fit`: amplitudes in closed form on a grid of exponents, then
   ``scipy.optimize.least_squares(loss="huber")``);
 * the paper-style reference: L-BFGS-B (gtol = ftol = 1e-15) from each of 81 starts,
   a 3 x 3 x 3 x 3 grid with alpha, beta in linspace(0, 2, 3) and log A, log B (at
@@ -36,10 +36,10 @@ import pandas as pd
 from fit_laws import MATCH_TOLERANCE, huber_objective, timed
 from scipy.optimize import Bounds, minimize
 
-from scalelib import data
-from scalelib.benchmark_info import HEADLINE_BENCHMARKS
-from scalelib.normalise import drop_at_or_below_chance, neg_log_q
-from scalelib.ratio_law import (
+from scalelib.data import released as data
+from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.data.normalise import drop_at_or_below_chance, neg_log_q
+from scalelib.laws.ratio_law import (
     REFERENCE_PARAMS,
     REFERENCE_TOKENS,
     centred_log_scales,

@@ -2,10 +2,10 @@
 
 Prints wall times (best of ``--repeats``) for
 
-* :func:`scalelib.pass_at_k.pass_at_k` on synthetic per-problem counts (a benchmark of
+* :func:`scalelib.laws.pass_at_k.pass_at_k` on synthetic per-problem counts (a benchmark of
   164 problems and one of 10,000, n = 200 samples each, k = 1 ... 128), against the
   log-gamma formula, with the worst relative difference between the two;
-* loading the pass@k frame (:func:`scalelib.pass_at_k.load_pass_at_k`);
+* loading the pass@k frame (:func:`scalelib.laws.pass_at_k.load_pass_at_k`);
 * fitting Eq. 5 to the three code benchmarks (DCLM, tpr 20), plain and clustered;
 * the two backtests of the chapter.
 
@@ -23,8 +23,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import gammaln
 
-from scalelib.backtest import backtest, backtest_split
-from scalelib.pass_at_k import fit_pass_at_k_by_benchmark, load_pass_at_k, pass_at_k, pass_at_k_forecaster
+from scalelib.evaluation.backtest import backtest, backtest_split
+from scalelib.laws.pass_at_k import fit_pass_at_k_by_benchmark, load_pass_at_k, pass_at_k, pass_at_k_forecaster
 
 K_VALUES = 2 ** np.arange(8)
 

@@ -13,7 +13,7 @@ Prints
    benchmark, and the two-stage logistic forecast per benchmark. The objective is the
    same for all: the Huber loss (delta = 1e-3, summed) of the residuals of
    ``log(-log Q)``, with the RMSE in accuracy points;
-4. the time of one forecast with its interval (``scalelib.intervals``) for every method,
+4. the time of one forecast with its interval (``scalelib.evaluation.intervals``) for every method,
    split into fitting (point fit and drift calibration) and the interval itself
    (bootstrap), per benchmark of the DCLM mixture fitted below 1e21 FLOPs;
 5. with ``--coverage``: the share of held-out runs inside their nominal 90% interval in
@@ -43,10 +43,11 @@ import numpy as np
 import pandas as pd
 from fit_laws import fit_every_law, timed
 
-from scalelib import data, two_stage
-from scalelib.backtest import backtest_at_cuts
-from scalelib.benchmark_info import HEADLINE_BENCHMARKS
-from scalelib.intervals import (
+from scalelib.data import released as data
+from scalelib.evaluation import two_stage
+from scalelib.evaluation.backtest import backtest_at_cuts
+from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.evaluation.intervals import (
     N_RESAMPLES,
     backtest_intervals,
     bootstrap_interval_fitter,
@@ -54,11 +55,11 @@ from scalelib.intervals import (
     summarise_intervals,
     transformed,
 )
-from scalelib.loss_to_accuracy import fit_logistic_map
-from scalelib.normalise import ScalingDataError, drop_at_or_below_chance, huber_loss
-from scalelib.laws import LAWS as REGISTERED_LAWS
-from scalelib.pass_at_k import CODE_BENCHMARKS, PASS_AT_K_LAW, fit_pass_at_k_by_benchmark, load_pass_at_k
-from scalelib.ratio_law import RATIO_LAW
+from scalelib.laws.loss_to_accuracy import fit_logistic_map
+from scalelib.data.normalise import ScalingDataError, drop_at_or_below_chance, huber_loss
+from scalelib.laws.registry import LAWS as REGISTERED_LAWS
+from scalelib.laws.pass_at_k import CODE_BENCHMARKS, PASS_AT_K_LAW, fit_pass_at_k_by_benchmark, load_pass_at_k
+from scalelib.laws.ratio_law import RATIO_LAW
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from scalelib import data
-from scalelib.benchmark_info import HEADLINE_BENCHMARKS
-from scalelib.compute_cuts import BOOK_CUTS
-from scalelib.direct_law import direct_law_forecaster
-from scalelib.loss_law import fit_loss_law, loss_column, own_validation_set
-from scalelib.loss_to_accuracy import (
+from scalelib.data import released as data
+from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.book.compute_cuts import BOOK_CUTS
+from scalelib.laws.direct_law import direct_law_forecaster
+from scalelib.laws.loss_law import fit_loss_law, loss_column, own_validation_set
+from scalelib.laws.loss_to_accuracy import (
     LOGISTIC_K_BOUNDS,
     LOGISTIC_L0_MARGIN,
     fit_flp_m_map,
@@ -43,9 +43,10 @@ from scalelib.loss_to_accuracy import (
     fit_logistic_map,
     validate_map_inputs,
 )
-from scalelib.normalise import ScalingDataError, drop_at_or_below_chance
-from scalelib.task_loss import merge_task_loss, task_loss_forecaster
-from scalelib.two_stage import LOSS_COLUMNS, backtest_methods, merge_losses, two_stage_forecasters
+from scalelib.data.normalise import ScalingDataError, drop_at_or_below_chance
+from scalelib.evaluation.task_loss import merge_task_loss, task_loss_forecaster
+from scalelib.evaluation.two_stage import LOSS_COLUMNS, merge_losses, two_stage_forecasters
+from scalelib.evaluation.method_comparison import backtest_methods
 
 
 def _time(function, *args, **kwargs) -> tuple[object, float]:
@@ -125,7 +126,7 @@ def compare_logistic_fits(kept: pd.DataFrame) -> pd.DataFrame:
 def time_backtests(kept: pd.DataFrame) -> pd.DataFrame:
     """Wall time of the chapter's backtests per method, with and without the oracle loss.
 
-    ``kept`` needs the task loss (:func:`scalelib.task_loss.merge_task_loss`) for the
+    ``kept`` needs the task loss (:func:`scalelib.evaluation.task_loss.merge_task_loss`) for the
     task-loss route.
     """
     rows = []

@@ -1,7 +1,7 @@
 """Write ``example_runs_multi.csv``, a derived example input, from the released runs.
 
 Run from the repository root: ``.venv/bin/python data/make_example_runs_multi.py``.
-Every value is copied from the loader (``scalelib.data``); nothing is rounded, smoothed
+Every value is copied from the loader (``scalelib.data.released``); nothing is rounded, smoothed
 or dropped. ``data/README.md`` documents the file; ``SHA256SUMS`` pins it.
 """
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scalelib import data
+from scalelib.data import released as data
 
 BENCHMARKS = ["arc_easy", "hellaswag", "piqa", "lambada_openai", "mmlu"]
 ALIASES = {"lambada_openai": "lambada"}

@@ -1,7 +1,7 @@
 """Forecast benchmark scores from your own runs: ``python -m scalelib RUNS.csv``.
 
-A thin wrapper around :func:`scalelib.your_runs.forecast_runs`: reads a CSV of training
-runs and their scores (:func:`~scalelib.runs_reader.read_runs`), and for every group of
+A thin wrapper around :func:`scalelib.runs.your_runs.forecast_runs`: reads a CSV of training
+runs and their scores (:func:`~scalelib.runs.runs_reader.read_runs`), and for every group of
 runs (one mixture, one ratio, one metric, one benchmark; never pooled) backtests a law
 (fit the runs at or below a compute cut, score every run above it) and forecasts the
 target compute with a prediction interval::
@@ -20,7 +20,7 @@ Input: a CSV file with a header row and one row per (run, benchmark). Columns
   mixture, tpr   no      families of runs: each value is fitted separately
   metric         no      each metric fitted separately; losses and likelihoods set aside
   chance         no      chance accuracy; empty cells are filled from the table of known
-                         tasks (scalelib.benchmark_info.chance_level_table)
+                         tasks (scalelib.data.benchmark_info.chance_level_table)
   n_items        no      benchmark size, for near-chance points and --noise binomial
   k              no      pass@k's k, for --law passk (Eq. 5)
   <loss>         no      a validation loss, for the two-stage laws (--loss-column NAME)
@@ -32,13 +32,13 @@ groups are listed with their reasons); **1** the file was read but no group coul
 forecast (every reason printed); **2** the file or the arguments are unusable (a
 one-line ``error:`` on stderr, nothing else).
 
-``--law auto`` forecasts with :mod:`scalelib.auto_forecast` (the laws weighted by
+``--law auto`` forecasts with :mod:`scalelib.evaluation.auto_forecast` (the laws weighted by
 backtests inside the runs, a verdict ``forecast`` or ``unpredictable`` per group, with
 its reason); ``--backtest-output PATH.csv`` writes one row per held-out (run,
-benchmark) with the columns of :data:`scalelib.auto_runs.BACKTEST_COLUMNS`, for any law.
+benchmark) with the columns of :data:`scalelib.runs.auto_runs.BACKTEST_COLUMNS`, for any law.
 
 This module holds the arguments and :func:`main`; reading the file is
-:mod:`scalelib.runs_reader`, and forecasting, printing and saving is
+:mod:`scalelib.runs.runs_reader`, and forecasting, printing and saving is
 :mod:`scalelib.cli_run`. ``read_runs``, ``RunsFileError``, ``CommandLineError`` and
 ``write_forecasts`` are importable from here too.
 """
@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scalelib.auto_runs import BACKTEST_COLUMNS
+from scalelib.runs.auto_runs import BACKTEST_COLUMNS
 from scalelib.cli_run import _auto_laws, run, write_forecasts
 from scalelib.cli_run import (  # noqa: F401 (importable from here, as before the split)
     ACCURACY_COLUMNS,
@@ -60,16 +60,16 @@ from scalelib.cli_run import (  # noqa: F401 (importable from here, as before th
     SVG_HASH_SALT,
     write_backtest,
 )
-from scalelib.intervals import LEVEL, N_RESAMPLES
-from scalelib.laws import LAWS
-from scalelib.runs_reader import CommandLineError, RunsFileError, read_runs
-from scalelib.runs_reader import (  # noqa: F401 (importable from here, as before the split)
+from scalelib.evaluation.intervals import LEVEL, N_RESAMPLES
+from scalelib.laws.registry import LAWS
+from scalelib.runs.runs_reader import CommandLineError, RunsFileError, read_runs
+from scalelib.runs.runs_reader import (  # noqa: F401 (importable from here, as before the split)
     ACCURACY_NAMES,
     COMPUTE_COLUMNS,
     SHOWN_LINES,
 )
-from scalelib.validation import MIN_BOOTSTRAP_RESAMPLES, ScalingDataError
-from scalelib.your_runs import forecast_laws
+from scalelib.data.validation import MIN_BOOTSTRAP_RESAMPLES, ScalingDataError
+from scalelib.runs.your_runs import forecast_laws
 
 __all__ = ["RunsFileError", "CommandLineError", "INPUT_FORMAT", "read_runs", "write_forecasts", "main"]
 
@@ -125,7 +125,7 @@ def _where(text: str) -> tuple[str, list[str]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    """The arguments, the laws among them read from the registry (:data:`scalelib.laws.LAWS`) when called."""
+    """The arguments, the laws among them read from the registry (:data:`scalelib.laws.registry.LAWS`) when called."""
     laws = forecast_laws()
     analytic = " and ".join(name for name, law in LAWS.items() if law.has_analytic_interval)
     parser = _ArgumentParser(
@@ -141,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--law", default="direct", choices=[*laws, "auto"],
                         help="law to fit: " + "; ".join(f"{name}: {text}" for name, text in laws.items())
                         + f"; auto: {_auto_laws()} weighted by backtests inside the runs, "
-                        "with a verdict forecast/unpredictable (scalelib.auto_forecast) (default: %(default)s)")
+                        "with a verdict forecast/unpredictable (scalelib.evaluation.auto_forecast) (default: %(default)s)")
     parser.add_argument("--target-flops", type=_positive_float, nargs="+", metavar="FLOPS",
                         help="compute of the forecasts (default: 10 x each group's largest run)")
     parser.add_argument("--cut", type=_positive_float, metavar="FLOPS",

@@ -1,8 +1,8 @@
 """What ``python -m scalelib`` does once its arguments are parsed: read, forecast, print, save.
 
-:func:`run` reads the runs file (:func:`scalelib.runs_reader.read_runs`), forecasts every
-group with :func:`scalelib.your_runs.forecast_runs` (or, for ``--law auto``, with
-:func:`scalelib.auto_runs.forecast_runs_auto`), prints the backtest and the forecasts as
+:func:`run` reads the runs file (:func:`scalelib.runs.runs_reader.read_runs`), forecasts every
+group with :func:`scalelib.runs.your_runs.forecast_runs` (or, for ``--law auto``, with
+:func:`scalelib.runs.auto_runs.forecast_runs_auto`), prints the backtest and the forecasts as
 tables, and writes what was asked for: the forecast table (:func:`write_forecasts`), one
 row per held-out run (:func:`write_backtest`) and a figure. The arguments are those of
 :mod:`scalelib.cli`; :func:`write_forecasts` is importable from there too.
@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scalelib.auto_candidates import DEFAULT_CANDIDATES
-from scalelib.auto_runs import AutoRunsForecast, backtest_table, forecast_runs_auto
-from scalelib.laws import LAWS
-from scalelib.runs_reader import CommandLineError, read_runs
-from scalelib.your_runs import RunsForecast, forecast_laws, forecast_runs, plot_runs_forecast
+from scalelib.evaluation.auto_candidates import DEFAULT_CANDIDATES
+from scalelib.runs.auto_runs import AutoRunsForecast, backtest_table, forecast_runs_auto
+from scalelib.laws.registry import LAWS
+from scalelib.runs.runs_reader import CommandLineError, read_runs
+from scalelib.runs.your_runs import RunsForecast, forecast_laws, forecast_runs, plot_runs_forecast
 
 __all__ = ["write_forecasts", "write_backtest", "run"]
 
@@ -82,7 +82,7 @@ def write_forecasts(result: RunsForecast | AutoRunsForecast, path: Path) -> None
 
 
 def write_backtest(rows: pd.DataFrame, path: Path) -> None:
-    """The ``--backtest-output`` CSV: exactly the columns of :data:`scalelib.auto_runs.BACKTEST_COLUMNS`."""
+    """The ``--backtest-output`` CSV: exactly the columns of :data:`scalelib.runs.auto_runs.BACKTEST_COLUMNS`."""
     try:
         backtest_table(rows).to_csv(path, index=False)
     except OSError as error:
@@ -93,7 +93,7 @@ def _run_auto(args: argparse.Namespace, frame: pd.DataFrame) -> AutoRunsForecast
     """``--law auto``: the evidence-weighted forecaster, its backtest and its verdicts, printed."""
     result = forecast_runs_auto(frame, target_flops=args.target_flops, cut=args.cut, level=args.level,
                                 group_by=args.group, loss_column=args.loss_column)
-    print(f"Law: auto (scalelib.auto_forecast): {_auto_laws()} weighted by backtests inside the runs; "
+    print(f"Law: auto (scalelib.evaluation.auto_forecast): {_auto_laws()} weighted by backtests inside the runs; "
           f"{args.level:.0%} intervals from their errors; runs within 2 binomial standard errors of chance not fitted.")
     if len(result.summary):
         _print_table("Backtest: fitted at or below the cut, scored on every run above it (points)",
@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         print("Not fitted, at or near chance (within 2 binomial standard errors where n_items is known): "
               + ", ".join(f"{panel} ({count})" for panel, count in zip(near["panel"], near["n_near_chance"])) + ".")
     print(f"Law: {args.law} ({forecast_laws()[args.law]}); {args.level:.0%} prediction intervals calibrated for "
-          "extrapolation (scalelib.intervals).")
+          "extrapolation (scalelib.evaluation.intervals).")
     if len(result.backtest):
         columns = [name for name in ("panel", "n_train", "n_held_out", "mean_abs_error", "max_abs_error", "bias",
                                      "coverage", "mean_width_points", "status", "reason", "remark")

@@ -1,15 +1,17 @@
 """The types every law and forecaster speaks: :class:`Law`, :class:`PredictionInterval`.
 
 This module imports no law, so every law module can describe itself with a
-:class:`Law` (the registry of those descriptions is :mod:`scalelib.laws`), and
-:mod:`scalelib.ratio_law` can build intervals without importing
-:mod:`scalelib.intervals`, which imports the laws.
+:class:`Law` (the registry of those descriptions is :mod:`scalelib.laws.registry`), and
+:mod:`scalelib.laws.ratio_law` can build intervals without importing
+:mod:`scalelib.evaluation.intervals`, which imports the laws.
 
 * :class:`Law` -- one law's description: equation, inputs, residuals and Jacobian,
   bounds, fit and forecaster, in one signature for every law;
-* :class:`PredictionInterval`, :data:`IntervalPredictor`, :data:`IntervalFitter` -- the
-  interval counterparts of :mod:`scalelib.backtest`'s Predictor and Fitter (re-exported
-  by :mod:`scalelib.intervals`, which builds them);
+* :data:`Predictor`, :data:`Fitter` -- a law fitted to one benchmark's training rows,
+  and what it predicts; :func:`law_forecaster` makes a Fitter of any law's fit function;
+* :class:`PredictionInterval`, :data:`IntervalPredictor`, :data:`IntervalFitter` -- their
+  interval counterparts (re-exported by :mod:`scalelib.evaluation.intervals`, which
+  builds them);
 * :func:`extrapolation_efolds`, :func:`extrapolation_distance`, :func:`range_position` --
   where a forecast stands relative to the fitted runs;
 * helpers the law modules share to read their inputs from rows:
@@ -27,12 +29,76 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from scalelib.backtest import Fitter, single_chance_level
-from scalelib.normalise import log_compute_offset, neg_log_q
-from scalelib.profile_fit import Profile
-from scalelib.validation import as_numbers
+from scalelib.data.normalise import ScalingDataError, log_compute_offset, neg_log_q
+from scalelib.laws.profile_fit import Profile
+from scalelib.data.validation import as_numbers, check_compute
+
+
+Predictor = Callable[[pd.DataFrame], np.ndarray]
+"""Maps rows (a DataFrame) to predicted raw accuracy, one per row."""
+
+Fitter = Callable[[pd.DataFrame], Predictor]
+"""Fits a law to one benchmark's training rows and returns its :data:`Predictor`."""
+
+
+def single_chance_level(rows: pd.DataFrame) -> float:
+    """The one chance level of a benchmark's rows; refuses rows that mix several."""
+    levels = rows["chance"].unique()
+    if len(levels) != 1:
+        raise ScalingDataError(f"Expected one chance level per benchmark, got {sorted(levels)}.")
+    return float(levels[0])
+
+
+def law_forecaster(
+    fit_law: Callable[..., object],
+    *,
+    compute_column: str = "flops",
+    n_items_column: str | None = None,
+    **fit_options: object,
+) -> Fitter:
+    """Turn a law's fit function into a :data:`Fitter` for :func:`backtest`.
+
+    Parameters
+    ----------
+    fit_law
+        ``fit_law(compute, accuracy, *, chance, labels, **fit_options)`` returning a
+        result with ``.predict(compute) -> raw accuracy``.
+    compute_column
+        Column holding the compute C passed to the law and to ``predict``.
+    n_items_column
+        If given, this column is passed to the law as ``n_items``.
+    **fit_options
+        Further keyword arguments for ``fit_law``.
+
+    Returns
+    -------
+    Fitter
+        Fits on rows with columns ``compute_column``, ``value``, ``chance`` (a single
+        level) and ``run`` (used to name bad points in error messages). Its predictor
+        refuses compute that is not a finite number > 0, whatever the law.
+    """
+
+    def fit(training_rows: pd.DataFrame) -> Predictor:
+        options = dict(fit_options)
+        if n_items_column is not None:
+            options["n_items"] = training_rows[n_items_column].to_numpy()
+        result = fit_law(
+            training_rows[compute_column].to_numpy(),
+            training_rows["value"].to_numpy(),
+            chance=single_chance_level(training_rows),
+            labels=training_rows["run"].tolist(),
+            **options,
+        )
+        return lambda rows: result.predict(check_compute(rows[compute_column].to_numpy(), name=compute_column))
+
+    return fit
+
 
 __all__ = [
+    "Predictor",
+    "Fitter",
+    "single_chance_level",
+    "law_forecaster",
     "Law",
     "PredictionInterval",
     "IntervalPredictor",
@@ -57,12 +123,12 @@ def log_neg_log_q_target(accuracy: ArrayLike, chance: float) -> np.ndarray:
 
 
 def rows_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
-    """The compute column as floats; refuses text (:func:`scalelib.validation.as_numbers`)."""
+    """The compute column as floats; refuses text (:func:`scalelib.data.validation.as_numbers`)."""
     return as_numbers(rows[compute_column].to_numpy(), compute_column)
 
 
 def centred_log_compute(rows: pd.DataFrame, compute_column: str) -> np.ndarray:
-    """The inputs of a law in compute alone: ``x = log(C / C_ref)`` (:func:`scalelib.normalise.log_compute_offset`)."""
+    """The inputs of a law in compute alone: ``x = log(C / C_ref)`` (:func:`scalelib.data.normalise.log_compute_offset`)."""
     return log_compute_offset(rows_compute(rows, compute_column))
 
 
@@ -102,7 +168,7 @@ class Law:
     Attributes
     ----------
     name
-        Key in the registry (:data:`scalelib.laws.LAWS`) and the command line's ``--law``.
+        Key in the registry (:data:`scalelib.laws.registry.LAWS`) and the command line's ``--law``.
     title
         The paper's equation number or the law's short name, e.g. ``"Eq. 2"``.
     description
@@ -122,16 +188,16 @@ class Law:
     inputs, neg_log_q, residuals, jacobian, bounds
         The law in its fitted parametrisation (signatures above).
     fit
-        The law's fit function, e.g. :func:`scalelib.direct_law.fit_direct_law`.
+        The law's fit function, e.g. :func:`scalelib.laws.direct_law.fit_direct_law`.
     fit_rows
-        The fit on one benchmark's rows (columns of :func:`scalelib.backtest.backtest`).
+        The fit on one benchmark's rows (columns of :func:`scalelib.evaluation.backtest.backtest`).
     parameters
         The fitted parameters ``p`` of a fit result, in the parametrisation of ``residuals``.
     forecaster
-        A :data:`~scalelib.backtest.Fitter` fitting the law, ``forecaster(compute_column=...)``.
+        A :data:`~scalelib.interfaces.Fitter` fitting the law, ``forecaster(compute_column=...)``.
     profile
-        The law's :class:`~scalelib.profile_fit.Profile` at given inputs if every bootstrap
-        resample can be profiled at once (:func:`~scalelib.profile_fit.bootstrap_by_profile`);
+        The law's :class:`~scalelib.laws.profile_fit.Profile` at given inputs if every bootstrap
+        resample can be profiled at once (:func:`~scalelib.laws.profile_fit.bootstrap_by_profile`);
         None otherwise.
     robust
         Fitted by the Huber loss of its log residuals from a global search: a bootstrap
@@ -142,16 +208,16 @@ class Law:
         The law's closed-form interval, as ``analytic_interval_fitter(band=...,
         calibrate=..., compute_column=..., drift_degrees_of_freedom=...) -> IntervalFitter``:
         Eq. 2's OLS interval with its calibrated drift term
-        (:func:`scalelib.direct_law_intervals.direct_law_interval_fitter`), Eq. 5's
-        (:func:`scalelib.pass_at_k_law.pass_at_k_interval_fitter`, which has no drift
+        (:func:`scalelib.laws.direct_law_intervals.direct_law_interval_fitter`), Eq. 5's
+        (:func:`scalelib.laws.pass_at_k_law.pass_at_k_interval_fitter`, which has no drift
         term: ``calibrate`` and ``drift_degrees_of_freedom`` do not apply); None for a law
         without one.
     bootstrap_curves
         The law's bootstrap over runs in closed form, every resample at once, as
         ``bootstrap_curves(training_rows, rows, n_resamples=..., seed=..., compute_column=...)``
         -> ``(n_resamples, len(rows))`` values of ``log(-log Q)`` at ``rows``, the resamples
-        of :func:`scalelib.interval_math.resample_runs` (Eq. 2's
-        :func:`scalelib.direct_law_intervals.direct_law_bootstrap_curves`); None for a law
+        of :func:`scalelib.laws.interval_math.resample_runs` (Eq. 2's
+        :func:`scalelib.laws.direct_law_intervals.direct_law_bootstrap_curves`); None for a law
         bootstrapped by profiling, polishing or refitting (``profile``, ``robust``).
     """
 
@@ -235,7 +301,7 @@ class PredictionInterval:
         The calibrated extrapolation drift rate tau (0 if not calibrated).
     fitted_compute
         ``(smallest, largest)`` compute of the runs the law was fitted to; NaN if unknown
-        (an interval not made by :mod:`scalelib.intervals`).
+        (an interval not made by :mod:`scalelib.evaluation.intervals`).
     """
 
     predicted: np.ndarray
@@ -272,7 +338,7 @@ IntervalPredictor = Callable[[pd.DataFrame, float], PredictionInterval]
 IntervalFitter = Callable[[pd.DataFrame], IntervalPredictor]
 """Fits a law to one benchmark's training rows, returns its :data:`IntervalPredictor`.
 
-The rows are those a :data:`scalelib.backtest.Fitter` receives: columns ``run``,
+The rows are those a :data:`scalelib.interfaces.Fitter` receives: columns ``run``,
 ``benchmark``, ``value`` (raw accuracy), ``chance`` and the compute (``flops``), plus
 whatever the law needs (``params`` and ``tokens`` for the ratio law, ``n_items`` for
 binomial noise)."""

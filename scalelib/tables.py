@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scalelib.benchmark_info import BENCHMARKS
-from scalelib.normalise import ScalingDataError
+from scalelib.data.benchmark_info import BENCHMARKS
+from scalelib.data.normalise import ScalingDataError
 
 __all__ = [
     "FOLD_AFTER_ROWS",

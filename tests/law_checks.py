@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from synthetic import synthetic_rows
 
 from scalelib.interfaces import Law
-from scalelib.normalise import ScalingDataError
+from scalelib.data.normalise import ScalingDataError
 
 BAD_INPUTS = [
     ("nan", "NaN in accuracy at run 'synthetic"),

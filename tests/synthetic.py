@@ -15,7 +15,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from scalelib.interfaces import Law
-from scalelib.normalise import REFERENCE_COMPUTE, accuracy_from_neg_log_q
+from scalelib.data.normalise import REFERENCE_COMPUTE, accuracy_from_neg_log_q
 
 RATIOS = (10.0, 20.0, 40.0, 80.0, 160.0)
 """Tokens per parameter of the synthetic runs of a law of N and D."""

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import data
-from scalelib.auto_candidates import LOSS_COLUMN
-from scalelib.auto_backtest import auto_backtest, compare_with_single_laws
-from scalelib.auto_forecast import (
+from scalelib.data import released as data
+from scalelib.evaluation.auto_candidates import LOSS_COLUMN
+from scalelib.evaluation.auto_backtest import auto_backtest, compare_with_single_laws
+from scalelib.evaluation.auto_forecast import (
     INNER_REACH_SHARES,
     MIN_CLEAR_RUNS,
     inner_fractions,
@@ -19,11 +19,11 @@ from scalelib.auto_forecast import (
     inner_backtests,
     near_chance_rows,
 )
-from scalelib.backtest import above_chance_only, backtest
-from scalelib.baselines import last_score_forecaster, line_forecaster
-from scalelib.direct_law import direct_law_forecaster
-from scalelib.two_stage import merge_losses
-from scalelib.validation import ScalingDataError
+from scalelib.evaluation.backtest import above_chance_only, backtest
+from scalelib.evaluation.baselines import last_score_forecaster, line_forecaster
+from scalelib.laws.direct_law import direct_law_forecaster
+from scalelib.evaluation.two_stage import merge_losses
+from scalelib.data.validation import ScalingDataError
 
 N_ITEMS = 10_000
 

@@ -4,18 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.backtest import (
+from scalelib.evaluation.backtest import (
     backtest,
     backtest_at_cuts,
     backtest_split,
     forecasts_below_cut,
-    law_forecaster,
     summarise_backtest,
 )
-from scalelib.bnsl import bnsl_forecaster
-from scalelib.direct_law import direct_law_forecaster, direct_law_neg_log_q
-from scalelib.normalise import accuracy_from_neg_log_q
-from scalelib.saturating_law import saturating_forecaster
+from scalelib.interfaces import law_forecaster
+from scalelib.laws.bnsl import bnsl_forecaster
+from scalelib.laws.direct_law import direct_law_forecaster, direct_law_neg_log_q
+from scalelib.data.normalise import accuracy_from_neg_log_q
+from scalelib.laws.saturating_law import saturating_forecaster
 
 COMPUTE = np.logspace(18, 23, 10)
 CUT = 1e21

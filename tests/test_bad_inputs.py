@@ -37,15 +37,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import data
-from scalelib.backtest import backtest
-from scalelib.bnsl import fit_bnsl
+from scalelib.data import released as data
+from scalelib.evaluation.backtest import backtest
+from scalelib.laws.bnsl import fit_bnsl
 from scalelib.cli import main
-from scalelib.direct_law import direct_law_forecaster, fit_direct_law
-from scalelib.intervals import direct_law_interval, forecast_interval, law_interval_fitter
-from scalelib.pass_at_k import fit_pass_at_k_law, mean_pass_at_k, pass_at_k
-from scalelib.ratio_law import fit_ratio_law
-from scalelib.saturating_law import fit_saturating_law, saturating_forecaster
+from scalelib.laws.direct_law import direct_law_forecaster, fit_direct_law
+from scalelib.evaluation.intervals import direct_law_interval, forecast_interval, law_interval_fitter
+from scalelib.laws.pass_at_k import fit_pass_at_k_law, mean_pass_at_k, pass_at_k
+from scalelib.laws.ratio_law import fit_ratio_law
+from scalelib.laws.saturating_law import fit_saturating_law, saturating_forecaster
 
 COMPUTE = np.logspace(18, 21, 8)
 CHANCE = 0.25

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import data
-from scalelib.benchmark_info import BENCHMARKS, benchmark_table, get_benchmark
+from scalelib.data import released as data
+from scalelib.data.benchmark_info import BENCHMARKS, benchmark_table, get_benchmark
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from synthetic import scattered_accuracy
 
-from scalelib.bnsl import (
+from scalelib.laws.bnsl import (
     bnsl_bounds,
     bnsl_log_residuals,
     bnsl_log_residuals_jacobian,
     fit_bnsl,
 )
-from scalelib.normalise import (
+from scalelib.data.normalise import (
     REFERENCE_COMPUTE,
     ScalingDataError,
     accuracy_from_neg_log_q,

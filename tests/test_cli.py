@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import cli_run, data
+from scalelib import cli_run
+from scalelib.data import released as data
 from scalelib.cli import RunsFileError, main, read_runs
 
 ROOT = Path(__file__).resolve().parent.parent

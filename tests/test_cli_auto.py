@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.auto_runs import BACKTEST_COLUMNS
+from scalelib.runs.auto_runs import BACKTEST_COLUMNS
 from scalelib.cli import main, read_runs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.compute_optimal import (
+from scalelib.laws.compute_optimal import (
     allocation_at_ratio,
     bootstrap_optimal_ratio,
     compute_optimal_table,
@@ -21,8 +21,8 @@ from scalelib.compute_optimal import (
     ratio_growth_exponent,
     runs_along_ratios,
 )
-from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
-from scalelib.ratio_law import fit_ratio_law
+from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q
+from scalelib.laws.ratio_law import fit_ratio_law
 
 CHANCE = 0.25
 BUDGETS = (1e19, 1e21, 1e23, 1e25)

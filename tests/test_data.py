@@ -1,4 +1,4 @@
-"""Tests of scalelib.data on the released files (expected counts: shared data README)."""
+"""Tests of scalelib.data.released on the released files (expected counts: shared data README)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import data
-from scalelib.benchmark_info import BENCHMARKS
+from scalelib.data import released as data
+from scalelib.data.benchmark_info import BENCHMARKS
 
 DUPLICATED_RUN = "dclm-tpr20-D357358895104"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import direct_data
-from scalelib.intervals import direct_law_interval, law_interval_fitter
+from scalelib.book import direct_data
+from scalelib.evaluation.intervals import direct_law_interval, law_interval_fitter
 
 
 def test_tpr20_scores_split_at_chance_and_keep_every_row():

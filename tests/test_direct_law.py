@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from scalelib.direct_law import direct_law_neg_log_q, fit_direct_law
-from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
+from scalelib.laws.direct_law import direct_law_neg_log_q, fit_direct_law
+from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q
 
 TRUE_A = 750.0
 TRUE_ALPHA = 0.15

@@ -1,12 +1,12 @@
-"""Tests of scalelib.intervals on synthetic data (generated here, fixed seeds)."""
+"""Tests of scalelib.evaluation.intervals on synthetic data (generated here, fixed seeds)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from scalelib.direct_law import direct_law_forecaster, direct_law_neg_log_q
-from scalelib.intervals import (
+from scalelib.laws.direct_law import direct_law_forecaster, direct_law_neg_log_q
+from scalelib.evaluation.intervals import (
     DRIFT_DEGREES_OF_FREEDOM,
     ROLLING_ORIGIN_FRACTIONS,
     PredictionInterval,
@@ -30,8 +30,8 @@ from scalelib.intervals import (
     transformed,
     untransformed,
 )
-from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q
-from scalelib.pass_at_k import pass_at_k_forecaster, pass_at_k_law_log_neg_log_q
+from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q
+from scalelib.laws.pass_at_k import pass_at_k_forecaster, pass_at_k_law_log_neg_log_q
 
 CHANCE = 0.25
 COMPUTE = np.logspace(18, 21, 16)

@@ -1,4 +1,4 @@
-"""Every law of the registry (scalelib.laws.LAWS), through one interface.
+"""Every law of the registry (scalelib.laws.registry.LAWS), through one interface.
 
 Parameter recovery, a finite-difference check of the Jacobian, determinism and bad
 input, for each registered law (the checks of ``law_checks.py``, which a new law passes
@@ -23,7 +23,7 @@ from law_checks import (
     check_recovery,
 )
 
-from scalelib.laws import LAWS, law
+from scalelib.laws.registry import LAWS, law
 
 TRUE_PARAMETERS = {
     "direct": [np.log(0.8), 0.15],  # (log A_ref, alpha)
@@ -76,7 +76,7 @@ def test_bad_input_is_refused_with_a_clear_message(name, case, message):
 
 
 def test_the_laws_import_without_the_intervals():
-    """No import cycle: the registry and every law module load without scalelib.intervals."""
-    code = "import sys, scalelib.laws; print('scalelib.intervals' in sys.modules)"
+    """No import cycle: the registry and every law module load without scalelib.evaluation.intervals."""
+    code = "import sys, scalelib.laws.registry; print('scalelib.evaluation.intervals' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

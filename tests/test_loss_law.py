@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.loss_law import fit_loss_law, fit_loss_laws, loss_column, loss_law_table, own_validation_set
-from scalelib.normalise import ScalingDataError
+from scalelib.laws.loss_law import fit_loss_law, fit_loss_laws, loss_column, loss_law_table, own_validation_set
+from scalelib.data.normalise import ScalingDataError
 
 COMPUTE = np.logspace(18, 23, 16)
 TRUE_E, TRUE_A, TRUE_ALPHA = 1.7, 400.0, 0.13

@@ -6,7 +6,7 @@ import lmfit
 import numpy as np
 import pytest
 
-from scalelib.loss_to_accuracy import (
+from scalelib.laws.loss_to_accuracy import (
     FLP_M_SEEDS,
     emerged_runs,
     fit_flp_m_map,
@@ -15,7 +15,7 @@ from scalelib.loss_to_accuracy import (
     fit_logistic_map,
     validate_map_inputs,
 )
-from scalelib.normalise import ScalingDataError
+from scalelib.data.normalise import ScalingDataError
 
 LOSS = np.linspace(3.8, 2.0, 30)
 CHANCE = 0.25

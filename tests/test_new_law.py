@@ -5,7 +5,7 @@ The toy law is a logistic in log compute,
     -log Q = A / (1 + exp(k (x - m))),    x = log(C / C_ref),
 
 three parameters ``(log A, k, m)``: a score that takes off around ``C = C_ref e^m``.
-It is registered for each test only (:func:`scalelib.laws.temporarily_registered`) and
+It is registered for each test only (:func:`scalelib.laws.registry.temporarily_registered`) and
 run through the checks every registered law passes (``law_checks.py``), a compute-cut
 backtest, a bootstrap interval, the command line and a forecast figure, with no change
 to scalelib. Every run here is SYNTHETIC: generated in the test from known parameters
@@ -35,16 +35,17 @@ from scipy.special import expit
 from synthetic import synthetic_rows
 
 from scalelib import cli
-from scalelib.backtest import Fitter, backtest, forecasts_below_cut, law_forecaster
-from scalelib.figures import plot_forecasts
+from scalelib.interfaces import Fitter, law_forecaster
+from scalelib.evaluation.backtest import backtest, forecasts_below_cut
+from scalelib.plots.figures import plot_forecasts
 from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows
-from scalelib.intervals import (
+from scalelib.evaluation.intervals import (
     PredictionInterval,
     interval_forecasts,
     law_interval_fitter,
 )
-from scalelib.laws import LAWS, register_law, temporarily_registered
-from scalelib.normalise import (
+from scalelib.laws.registry import LAWS, register_law, temporarily_registered
+from scalelib.data.normalise import (
     REFERENCE_COMPUTE,
     accuracy_from_neg_log_q,
     log_compute_offset,
@@ -88,7 +89,7 @@ def toy_bounds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class ToyFit:
-    """The fitted ``(log A, k, m)`` and the chance level; ``predict`` as :func:`scalelib.backtest.law_forecaster` needs."""
+    """The fitted ``(log A, k, m)`` and the chance level; ``predict`` as :func:`scalelib.interfaces.law_forecaster` needs."""
 
     parameters: np.ndarray
     chance: float
@@ -110,7 +111,7 @@ def fit_toy(compute: ArrayLike, accuracy: ArrayLike, *, chance: float, labels: S
 
 
 def toy_forecaster(*, compute_column: str = "flops") -> Fitter:
-    """The toy law's :data:`~scalelib.backtest.Fitter`, as every law's ``forecaster``."""
+    """The toy law's :data:`~scalelib.interfaces.Fitter`, as every law's ``forecaster``."""
     return law_forecaster(fit_toy, compute_column=compute_column)
 
 

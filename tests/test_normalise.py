@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import least_squares
 
-from scalelib.normalise import (
+from scalelib.data.normalise import (
     REFERENCE_COMPUTE,
     ScalingDataError,
     accuracy_from_neg_log_q,

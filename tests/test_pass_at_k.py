@@ -1,4 +1,4 @@
-"""Tests of scalelib.pass_at_k: the estimator, the data hygiene, Eq. 5 and the trade-off helpers.
+"""Tests of scalelib.laws.pass_at_k: the estimator, the data hygiene, Eq. 5 and the trade-off helpers.
 
 Eq. 5 is tested on synthetic data generated here from known parameters (labelled
 synthetic, fixed seeds); the loader on a small constructed release written to a
@@ -24,16 +24,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 
-from scalelib import data  # noqa: E402
-from scalelib.backtest import backtest, backtest_split  # noqa: E402
-from scalelib.intervals import (  # noqa: E402
+from scalelib.data import released as data  # noqa: E402
+from scalelib.evaluation.backtest import backtest, backtest_split  # noqa: E402
+from scalelib.evaluation.intervals import (  # noqa: E402
     PredictionInterval,
     backtest_split_intervals,
     bootstrap_interval_fitter,
     summarise_intervals,
 )
-from scalelib.normalise import ScalingDataError  # noqa: E402
-from scalelib.pass_at_k import (  # noqa: E402
+from scalelib.data.normalise import ScalingDataError  # noqa: E402
+from scalelib.laws.pass_at_k import (  # noqa: E402
     break_even_problems,
     coverage_by_run,
     coverage_table,
@@ -49,7 +49,7 @@ from scalelib.pass_at_k import (  # noqa: E402
     pass_at_k_forecaster,
     pass_at_k_law_log_neg_log_q,
 )
-from scalelib.pass_at_k_figures import plot_compute_extrapolation, plot_k_extrapolation  # noqa: E402
+from scalelib.plots.pass_at_k_figures import plot_compute_extrapolation, plot_k_extrapolation  # noqa: E402
 
 # ----------------------------------------------------------------------------- estimator
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scalelib.normalise import huber_loss
-from scalelib.profile_fit import (
+from scalelib.data.normalise import huber_loss
+from scalelib.laws.profile_fit import (
     first_lowest, grid_local_minima, huber_objective, polish_huber, profile_amplitudes, tie_order,
 )
-from scalelib.saturating_law import fit_saturating_law
+from scalelib.laws.saturating_law import fit_saturating_law
 
 X = np.linspace(-5.0, 2.0, 30)
 

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scalelib.bnsl import fit_bnsl
+from scalelib.laws.bnsl import fit_bnsl
 from scalelib.cli import RunsFileError, read_runs
-from scalelib.direct_law import fit_direct_law
-from scalelib.intervals import direct_law_bootstrap, direct_law_interval, law_interval_fitter
-from scalelib.normalise import ScalingDataError, validate_law_inputs
-from scalelib.pass_at_k import pass_at_k
-from scalelib.saturating_law import fit_saturating_law
+from scalelib.laws.direct_law import fit_direct_law
+from scalelib.evaluation.intervals import direct_law_bootstrap, direct_law_interval, law_interval_fitter
+from scalelib.data.normalise import ScalingDataError, validate_law_inputs
+from scalelib.laws.pass_at_k import pass_at_k
+from scalelib.laws.saturating_law import fit_saturating_law
 
 FAST = settings(
     max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]

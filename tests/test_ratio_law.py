@@ -8,12 +8,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from scalelib.backtest import backtest, backtest_split  # noqa: E402
-from scalelib.direct_law import direct_law_forecaster  # noqa: E402
-from scalelib.intervals import backtest_intervals, law_interval_fitter  # noqa: E402
-from scalelib.normalise import ScalingDataError, accuracy_from_neg_log_q  # noqa: E402
-from scalelib.profile_fit import N_POLISHED  # noqa: E402
-from scalelib.ratio_law import (  # noqa: E402
+from scalelib.evaluation.backtest import backtest, backtest_split  # noqa: E402
+from scalelib.laws.direct_law import direct_law_forecaster  # noqa: E402
+from scalelib.evaluation.intervals import backtest_intervals, law_interval_fitter  # noqa: E402
+from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q  # noqa: E402
+from scalelib.laws.profile_fit import N_POLISHED  # noqa: E402
+from scalelib.laws.ratio_law import (  # noqa: E402
     EXPONENT_GRID,
     REFERENCE_PARAMS,
     REFERENCE_TOKENS,
@@ -23,7 +23,7 @@ from scalelib.ratio_law import (  # noqa: E402
     per_ratio_interval_fitter,
     ratio_law_forecaster,
 )
-from scalelib.ratio_figures import plot_interval_backtest_by_ratio  # noqa: E402
+from scalelib.plots.ratio_figures import plot_interval_backtest_by_ratio  # noqa: E402
 
 # Synthetic truth, in the fitted (centred) parametrisation: -log Q at the reference point
 # is 0.4 + 0.3, alpha = 0.5, beta = 0.3.

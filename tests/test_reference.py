@@ -11,8 +11,12 @@ REFERENCE = ROOT / "chapters" / "reference.md"
 
 def test_every_module_is_on_the_reference_page(toc_pages):
     assert "chapters/reference" in toc_pages, "the reference page is not in _toc.yml"
-    documented = re.findall(r"^\.\. automodule:: scalelib\.(\w+)$", REFERENCE.read_text(), flags=re.MULTILINE)
-    modules = {path.stem for path in (ROOT / "scalelib").glob("*.py")} - {"__init__", "__main__"}
+    documented = re.findall(r"^\.\. automodule:: (scalelib\.[\w.]+)$", REFERENCE.read_text(), flags=re.MULTILINE)
+    modules = {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / "scalelib").rglob("*.py")
+        if path.stem != "__main__"
+    } - {"scalelib"}
     assert len(documented) == len(set(documented)), "a module is documented twice"
     assert set(documented) == modules, (
         f"missing from chapters/reference.md: {sorted(modules - set(documented))}; "

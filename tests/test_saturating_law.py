@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from synthetic import scattered_accuracy
 
-from scalelib.normalise import (
+from scalelib.data.normalise import (
     ScalingDataError,
     accuracy_from_neg_log_q,
     log_compute_offset,
 )
-from scalelib.saturating_law import (
+from scalelib.laws.saturating_law import (
     ALPHA_GRID,
     fit_saturating_law,
     saturating_log_residuals,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scalelib.small_network import HIDDEN_UNITS, PENALTY_GRID, fit_small_network
+from scalelib.laws.small_network import HIDDEN_UNITS, PENALTY_GRID, fit_small_network
 
 
 def synthetic(n: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

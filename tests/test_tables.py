@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from scalelib import tables
-from scalelib.normalise import ScalingDataError
+from scalelib.data.normalise import ScalingDataError
 from scalelib.tables import (
     MISSING,
     benchmark_labels,
@@ -168,7 +168,7 @@ def test_glue_figure_glues_and_closes_the_figure(monkeypatch):
     import matplotlib.pyplot as plt
     import myst_nb
 
-    from scalelib.figures import glue_figure
+    from scalelib.plots.figures import glue_figure
 
     glued = {}
     monkeypatch.setattr(

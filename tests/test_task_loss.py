@@ -8,19 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.backtest import backtest
-from scalelib.loss_law import fit_loss_law
-from scalelib.loss_to_accuracy import fit_linear_map, fit_logistic_map
-from scalelib.method_comparison import backtest_methods, summarise_methods
-from scalelib.normalise import ScalingDataError
-from scalelib.task_loss import (
+from scalelib.evaluation.backtest import backtest
+from scalelib.laws.loss_law import fit_loss_law
+from scalelib.laws.loss_to_accuracy import fit_linear_map, fit_logistic_map
+from scalelib.evaluation.method_comparison import backtest_methods, summarise_methods
+from scalelib.data.normalise import ScalingDataError
+from scalelib.evaluation.task_loss import (
     TASK_LOSS_COLUMN,
     TASK_LOSS_METRIC,
     merge_task_loss,
     task_loss_forecaster,
     task_loss_law_table,
 )
-from scalelib.two_stage import two_stage_forecaster
+from scalelib.evaluation.two_stage import two_stage_forecaster
 
 COMPUTE = np.logspace(18, 22.5, 24)
 CUT = 1e21

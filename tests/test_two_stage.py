@@ -8,25 +8,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import scalelib.two_stage as two_stage_module
-from scalelib.backtest import backtest
-from scalelib.direct_law import direct_law_forecaster
-from scalelib.intervals import LEVEL, PredictionInterval, bootstrap_interval_fitter, law_interval_fitter
-from scalelib.loss_law import fit_loss_law
-from scalelib.loss_to_accuracy import fit_flp_m_map, fit_logistic_map
-from scalelib.normalise import ScalingDataError
-from scalelib.two_stage import (
+import scalelib.evaluation.two_stage as two_stage_module
+from scalelib.evaluation.backtest import backtest
+from scalelib.laws.direct_law import direct_law_forecaster
+from scalelib.evaluation.intervals import LEVEL, PredictionInterval, bootstrap_interval_fitter, law_interval_fitter
+from scalelib.laws.loss_law import fit_loss_law
+from scalelib.laws.loss_to_accuracy import fit_flp_m_map, fit_logistic_map
+from scalelib.data.normalise import ScalingDataError
+from scalelib.evaluation.method_comparison import (
     backtest_interval_methods,
     backtest_methods,
-    decompose_two_stage_error,
-    fit_once,
     forecast_curves,
     head_to_head,
     interval_comparison,
+    summarise_methods,
+)
+from scalelib.evaluation.two_stage import (
+    decompose_two_stage_error,
+    fit_once,
     loss_backtest,
     merge_losses,
     summarise_decomposition,
-    summarise_methods,
     two_stage_forecaster,
     two_stage_forecasters,
 )

@@ -1,10 +1,10 @@
-"""Tests of the shared setup of chapter 3 (scalelib.two_stage_data) on the released files."""
+"""Tests of the shared setup of chapter 3 (scalelib.book.two_stage_data) on the released files."""
 
 import numpy as np
 import pytest
 
-from scalelib.task_loss import TASK_LOSS_COLUMN
-from scalelib.two_stage_data import COMPUTE_CUTS, chapter_methods, glue_key, split_names, two_stage_points
+from scalelib.evaluation.task_loss import TASK_LOSS_COLUMN
+from scalelib.book.two_stage_data import COMPUTE_CUTS, chapter_methods, glue_key, split_names, two_stage_points
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_methods_and_names():
 
 
 def test_every_method_scores_held_out_runs_at_chance_with_the_same_training_rows(points):
-    from scalelib.two_stage import backtest_methods
+    from scalelib.evaluation.method_comparison import backtest_methods
 
     scores, _, dropped = points
     mmlu = scores[(scores["mixture"] == "c4") & (scores["benchmark"] == "mmlu")]

@@ -1,13 +1,13 @@
-"""Tests of scalelib.validation: what the shared checks accept, and how they refuse the rest."""
+"""Tests of scalelib.data.validation: what the shared checks accept, and how they refuse the rest."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.bnsl import fit_bnsl
-from scalelib.ratio_law import fit_ratio_law
-from scalelib.saturating_law import fit_saturating_law
-from scalelib.validation import (
+from scalelib.laws.bnsl import fit_bnsl
+from scalelib.laws.ratio_law import fit_ratio_law
+from scalelib.laws.saturating_law import fit_saturating_law
+from scalelib.data.validation import (
     MIN_BOOTSTRAP_RESAMPLES,
     ScalingDataError,
     as_numbers,

@@ -1,15 +1,15 @@
 """Tests of the fair win counts: wins beyond the noise floor, ties, uncontested cases, refusals.
 
 Synthetic summaries are built here, in the shape of
-scalelib.method_comparison.summarise_methods, one row per (method, case).
+scalelib.evaluation.method_comparison.summarise_methods, one row per (method, case).
 """
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib.normalise import ScalingDataError
-from scalelib.win_counts import judge_benchmarks, win_counts
+from scalelib.data.normalise import ScalingDataError
+from scalelib.evaluation.win_counts import judge_benchmarks, win_counts
 
 METHODS = ["direct", "logistic", "FLP"]
 

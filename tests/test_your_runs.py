@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalelib import data
-from scalelib.backtest import backtest
-from scalelib.benchmark_info import ALIASES, BENCHMARKS, CHANCE_LEVELS, chance_level_table, known_chance
+from scalelib.data import released as data
+from scalelib.evaluation.backtest import backtest
+from scalelib.data.benchmark_info import ALIASES, BENCHMARKS, CHANCE_LEVELS, chance_level_table, known_chance
 from scalelib.cli import main, read_runs
-from scalelib.intervals import backtest_intervals, law_interval_fitter
-from scalelib.normalise import ScalingDataError
-from scalelib.ratio_law import per_ratio_interval_fitter
-from scalelib.your_runs import (
+from scalelib.evaluation.intervals import backtest_intervals, law_interval_fitter
+from scalelib.data.normalise import ScalingDataError
+from scalelib.laws.ratio_law import per_ratio_interval_fitter
+from scalelib.runs.your_runs import (
     aggregate_mean,
     fit_away_from_chance,
     forecast_laws,
@@ -176,7 +176,7 @@ def pass_at_k_runs() -> pd.DataFrame:
 
 @pytest.mark.parametrize("law", list(forecast_laws()))
 def test_5_each_law_forecasts_from_the_command_line(tmp_path, law):
-    """Every law the command line offers (scalelib.your_runs.forecast_laws, read from the registry) runs end to end."""
+    """Every law the command line offers (scalelib.runs.your_runs.forecast_laws, read from the registry) runs end to end."""
     output = tmp_path / "f.csv"
     if law == "passk":
         code, out, err = cli(pass_at_k_runs(), tmp_path, "--law", law, "--target-flops", "1e23",

@@ -1,0 +1,1 @@
+"""Figures: one shared style (:mod:`~scalelib.plots.style`) and the book's figures."""
