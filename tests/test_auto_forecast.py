@@ -18,9 +18,10 @@ from scalelib.evaluation.auto_forecast import (
     fit_auto_forecast,
     inner_backtests,
     near_chance_rows,
+    verdict,
 )
 from scalelib.evaluation.backtest import above_chance_only, backtest
-from scalelib.evaluation.baselines import last_score_forecaster, line_forecaster
+from scalelib.evaluation.baselines import last_score_forecaster, line_forecaster, line_slope_t_statistic
 from scalelib.laws.direct_law import direct_law_forecaster
 from scalelib.evaluation.two_stage import merge_losses
 from scalelib.data.validation import ScalingDataError
@@ -196,3 +197,41 @@ def test_a_benchmark_without_training_runs_of_the_target_ratio_is_refused_not_dr
     assert len(result) == int((runs["flops"] > 1e21).sum())
     assert (result["verdict"] == "unpredictable").all()
     assert result["predicted"].isna().all() and "target tpr" in result["reason"].iloc[0]
+
+
+# --------------------------------------------------------------------------- intervals and verdict
+
+
+def test_interval_adds_drift_noise_and_the_candidates_spread_in_quadrature():
+    runs = synthetic_runs(power_law)
+    fitted = fit_auto_forecast(runs[runs["flops"] <= 1e21], candidates=["direct", "saturating"])
+    assert fitted.verdict == "forecast" and len(fitted.weights) == 2
+    ahead = runs[runs["flops"] > 1e21]
+    table = fitted.predict(ahead)
+    combined, spread = fitted.combined(ahead)
+    low, high = fitted.fitted_range
+    reach = np.log10(ahead["flops"].to_numpy() / high) / np.log10(high / low)
+    noise = np.sqrt(combined * (1 - combined) / N_ITEMS)
+    half = np.sqrt((fitted.quantile * fitted.drift_points_per_span / 100 * reach) ** 2
+                   + fitted.normal_quantile**2 * (noise**2 + spread**2))
+    np.testing.assert_allclose(table["upper"] - table["predicted"], half, rtol=1e-9)
+    weights = np.array([fitted.weights[name] for name in fitted.predictors])
+    forecasts = np.array([fitted.predictors[name](ahead) for name in fitted.predictors])
+    np.testing.assert_allclose(spread, np.sqrt(weights @ (forecasts - combined) ** 2), rtol=1e-9)
+
+
+def test_verdict_refuses_when_the_laws_part_ways_a_decade_ahead():
+    common = {"n_clear": 10, "n_runs": 10, "rise_se": 5.0, "n_candidates": 3, "inner_rms_points": 5.0}
+    assert verdict(**common, spread_points=0.0) == ("forecast", "")
+    status, reason = verdict(**common, spread_points=5.0)  # 1.645 * hypot(5, 5) = 11.6 > 10
+    assert status == "unpredictable" and "part by 5.0" in reason
+
+
+def test_rise_is_the_straight_lines_slope_in_standard_errors():
+    x = np.log10(np.logspace(18, 21, 8))
+    noise = np.array([0.01, -0.01, 0.02, -0.02, 0.0, 0.01, -0.015, 0.005])  # synthetic scatter
+    rows = pd.DataFrame({"flops": 10**x, "value": 0.3 + 0.05 * x - 0.9 + noise})
+    slope, intercept = np.polyfit(x, rows["value"], 1)
+    residuals = rows["value"] - (intercept + slope * x)
+    se = np.sqrt(residuals @ residuals / (len(x) - 2) / np.sum((x - x.mean()) ** 2))
+    assert line_slope_t_statistic(rows) == pytest.approx(slope / se, rel=1e-9)

@@ -30,8 +30,7 @@ target ratio in four steps, none of which sees a run beyond the training runs:
    fractions are chosen so that the inner forecasts reach as far, relative to what
    their fits saw, as a forecast :data:`REACH_DECADES` beyond the training runs. A
    candidate that cannot be fitted at every inner cut where any candidate can is not
-   used. The others are combined with
-   weights inversely proportional to their mean squared inner error,
+   used. The others are combined with weights inversely proportional to their mean squared inner error,
    :math:`w_k \\propto 1 / \\overline{e_k^2}` (the combination of Bates and Granger,
    1969, for forecasts with independent errors).
 4. **Intervals and verdict.** The combination's own inner errors :math:`e_j` give the
@@ -46,15 +45,25 @@ target ratio in four steps, none of which sees a run beyond the training runs:
 
    .. math::
 
-       \\hat p \\pm t_{\\nu}\\, \\sqrt{\\tau^2 (d / s)^2 + \\sigma^2_{\\mathrm{eval}}(\\hat p)},
+       \\hat p \\pm \\sqrt{t_{\\nu}^2\\, \\tau^2 (d / s)^2
+       + z^2 \\left(\\sigma^2_{\\mathrm{eval}}(\\hat p) + \\sigma^2_{\\mathrm{laws}}\\right)},
        \\qquad \\sigma^2_{\\mathrm{eval}} = \\hat p (1 - \\hat p) / n,
+       \\qquad \\sigma^2_{\\mathrm{laws}} = \\sum_k w_k (\\hat p_k - \\hat p)^2.
 
-   with Student's t at :math:`\\nu` = the number of inner cuts minus one degrees of
-   freedom (:math:`\\tau` is estimated from that many overlapping extrapolations).
+   Each independent source of error takes the quantile of how it is known: the drift
+   :math:`\\tau` is *estimated* from the inner cuts (Student's t, :math:`\\nu` = the
+   number of inner cuts minus one, that many overlapping extrapolations); the
+   binomial noise of the benchmark size and the spread :math:`\\sigma_{\\mathrm{laws}}`
+   of the candidates' forecasts :math:`\\hat p_k` about their combination are
+   *computed* (normal :math:`z`). The spread is the between-model variance of a
+   weighted mixture of forecasts (law of total variance, as in Bayesian model
+   averaging): where the laws that passed the inner checks part ways, the interval
+   widens. The half-widths of the two kinds add in quadrature.
    The verdict is ``unpredictable`` (:func:`verdict`) when too few runs are clearly
    above chance, when the benchmark has not yet risen above its floor, or when the
-   inner backtests miss by more than an interval worth acting on allows; otherwise
-   ``forecast``. The reason is said in words.
+   inner backtests' error and the candidates' spread at the design reach
+   (:data:`REACH_DECADES` beyond the training runs) together leave no interval worth
+   acting on; otherwise ``forecast``. The reason is said in words.
 
 :func:`scalelib.evaluation.auto_backtest.auto_backtest` backtests the forecaster by a compute cut.
 """
@@ -69,8 +78,10 @@ import pandas as pd
 from scipy.special import ndtri, stdtrit
 
 from scalelib.evaluation.auto_candidates import CANDIDATES, DEFAULT_CANDIDATES, Candidate
+from scalelib.evaluation.baselines import line_slope_t_statistic
 from scalelib.data.normalise import evaluation_noise_points
 from scalelib.interfaces import single_chance_level
+from scalelib.laws.drift_calibration import relative_reach_drift_rate
 from scalelib.data.validation import ScalingDataError, check_compute, check_numeric_columns, check_unique_index
 
 __all__ = [
@@ -251,34 +262,9 @@ def _combined_inner_errors(inner: pd.DataFrame, weights: dict[str, float], compu
     return combined
 
 
-def _drift_rate(combined: pd.DataFrame) -> float:
-    """tau (points per fitted span): squared inner error beyond evaluation noise, per squared relative reach.
-
-    The reach of an inner forecast is its distance beyond the inner fit's largest run
-    divided by the log-compute span of the runs that fit saw (both in decades).
-    """
-    distance = np.maximum(combined["distance_decades"].to_numpy(float), 0.0) / combined["span_decades"].to_numpy(float)
-    noise = np.nan_to_num(combined["noise_points"].to_numpy(float))
-    excess = np.maximum(0.0, combined["error_points"].to_numpy(float) ** 2 - noise**2)
-    return float(np.sqrt(excess.sum() / max(float(np.sum(distance**2)), 1e-12)))
-
-
-def _rise_in_standard_errors(rows: pd.DataFrame, compute_column: str) -> float:
-    """The slope of accuracy on log compute over ``rows``, in standard errors (t statistic)."""
-    x = np.log10(rows[compute_column].to_numpy(float))
-    y = rows["value"].to_numpy(float)
-    if len(np.unique(x)) < 3:
-        return float("nan")
-    design = np.column_stack([np.ones_like(x), x])
-    coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
-    residuals = y - design @ coefficients
-    variance = residuals @ residuals / (len(y) - 2)
-    slope_variance = variance * np.linalg.inv(design.T @ design)[1, 1]
-    return float(coefficients[1] / np.sqrt(slope_variance)) if slope_variance > 0 else float("inf")
-
-
 def verdict(
     *, n_clear: int, n_runs: int, rise_se: float, n_candidates: int, inner_rms_points: float,
+    spread_points: float = 0.0,
 ) -> tuple[str, str]:
     """``("forecast", "")`` or ``("unpredictable", reason)``, checks in this order.
 
@@ -286,9 +272,11 @@ def verdict(
     2. no rise: the slope of accuracy on log compute below :data:`MIN_RISE_SE`
        standard errors (an emergence not yet under way);
     3. no candidate could be checked at every inner cut;
-    4. the inner backtests miss by more than an interval worth acting on allows: their
-       root-mean-square error (points) times :data:`NORMAL_90` above
-       :data:`ACTIONABLE_HALF_WIDTH`.
+    4. no interval worth acting on at the design reach: :data:`NORMAL_90` times
+       :math:`\\sqrt{e^2 + s^2}` above :data:`ACTIONABLE_HALF_WIDTH`, with :math:`e` the
+       inner backtests' root-mean-square error and :math:`s` the candidates' spread
+       :math:`\\sigma_{\\mathrm{laws}}` :data:`REACH_DECADES` beyond the largest training run
+       (points).
     """
     if n_clear < MIN_CLEAR_RUNS:
         return "unpredictable", (
@@ -302,12 +290,13 @@ def verdict(
             "when the climb starts")
     if n_candidates == 0:
         return "unpredictable", "no law could be fitted at every inner cut of the training runs, so none can be checked"
-    if NORMAL_90 * inner_rms_points > ACTIONABLE_HALF_WIDTH:
+    half_width = NORMAL_90 * float(np.hypot(inner_rms_points, spread_points))
+    if half_width > ACTIONABLE_HALF_WIDTH:
         return "unpredictable", (
-            f"the inner backtests miss by more than the interval allows: inside the training runs the laws "
-            f"missed by {inner_rms_points:.1f} points (root mean square), a 90% interval of "
-            f"+-{NORMAL_90 * inner_rms_points:.1f} points at that reach (at most +-{ACTIONABLE_HALF_WIDTH:g} to act "
-            "on)")
+            f"the inner backtests miss by more than the interval allows: inside the training runs the laws missed "
+            f"by {inner_rms_points:.1f} points (root mean square) and a decade ahead they part by {spread_points:.1f} "
+            f"(weighted standard deviation): a 90% interval of +-{half_width:.1f} points (+-{ACTIONABLE_HALF_WIDTH:g} "
+            "at most to act on)")
     return "forecast", ""
 
 
@@ -323,8 +312,9 @@ class AutoForecast:
         ``{candidate: weight}`` of the combination (empty if none could be checked).
     drift_points_per_span
         tau, the interval's growth with reach (points of accuracy per fitted span).
-    quantile
-        Student-t quantile of the interval.
+    quantile, normal_quantile
+        Student-t quantile of the interval's drift, normal quantile of its computed parts
+        (evaluation noise, the candidates' spread).
     fitted_range
         Smallest and largest compute of the fitted target-ratio runs.
     chance, n_items
@@ -340,6 +330,7 @@ class AutoForecast:
     weights: dict[str, float]
     drift_points_per_span: float
     quantile: float
+    normal_quantile: float
     fitted_range: tuple[float, float]
     chance: float
     n_items: float
@@ -349,13 +340,17 @@ class AutoForecast:
     compute_column: str = "flops"
     predictors: dict[str, object] = field(default_factory=dict, repr=False)
 
-    def combined(self, rows: pd.DataFrame) -> np.ndarray:
-        """The weighted combination's accuracy at ``rows`` (whatever the verdict; NaN without candidates)."""
+    def combined(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The combination :math:`\\hat p = \\sum_k w_k \\hat p_k` at ``rows`` (whatever the verdict) and the
+        candidates' spread :math:`\\sigma_{\\mathrm{laws}} = (\\sum_k w_k (\\hat p_k - \\hat p)^2)^{1/2}`
+        (accuracies; NaN without candidates)."""
         if not self.predictors:
-            return np.full(len(rows), np.nan)
+            return np.full(len(rows), np.nan), np.full(len(rows), np.nan)
         total = sum(self.weights[name] for name in self.predictors)
-        return sum(self.weights[name] / total * np.asarray(predict(rows), float)
-                   for name, predict in self.predictors.items())
+        forecasts = {name: np.asarray(predict(rows), float) for name, predict in self.predictors.items()}
+        combined = sum(self.weights[name] / total * forecast for name, forecast in forecasts.items())
+        spread = sum(self.weights[name] / total * (forecast - combined) ** 2 for name, forecast in forecasts.items())
+        return combined, np.sqrt(spread)
 
     def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Forecasts at ``rows``: ``predicted``, ``lower``, ``upper`` (accuracies), verdict and reach.
@@ -370,11 +365,12 @@ class AutoForecast:
         low, high = self.fitted_range
         distance = np.log10(compute / high)
         outside = np.maximum(distance, 0.0) + np.maximum(np.log10(low / compute), 0.0)
-        combined = self.combined(rows)
+        combined, spread = self.combined(rows)
         p = np.clip(combined, 0.0, 1.0)
         noise = np.nan_to_num(evaluation_noise_points(p, self.n_items)) if np.isfinite(self.n_items) else 0.0
         reach = outside / max(np.log10(high / low), 1e-12)
-        half = self.quantile * np.sqrt((self.drift_points_per_span * reach) ** 2 + noise**2) / 100.0
+        half = np.sqrt((self.quantile * self.drift_points_per_span * reach) ** 2
+                       + self.normal_quantile**2 * (noise**2 + (100.0 * spread) ** 2)) / 100.0
         forecast = self.verdict == "forecast"
         return pd.DataFrame({
             "predicted": combined if forecast else np.nan,
@@ -464,23 +460,33 @@ def fit_auto_forecast(
     combined = _combined_inner_errors(inner, weights, compute_column) if weights else None
     n_cuts = max(int(combined["fraction"].nunique()), 2) if weights else 2
     quantile = float(stdtrit(n_cuts - 1, 0.5 + level / 2.0))
-    tau = _drift_rate(combined) if weights else float("nan")
+    tau = relative_reach_drift_rate(combined) if weights else float("nan")
     predictors = _fit_candidates(training_rows[clear], target[clear], [c for c in chosen if c.name in weights],
                                  compute_column) if weights else {}
     weights = {name: weight for name, weight in weights.items() if name in predictors}
     total = sum(weights.values())
     weights = {name: weight / total for name, weight in weights.items()}
-    status, reason = verdict(
-        n_clear=len(fitted_target), n_runs=len(target_rows),
-        rise_se=_rise_in_standard_errors(target_rows, compute_column),
-        n_candidates=len(weights),
+    fitted = AutoForecast(
+        verdict="", reason="", weights=weights, drift_points_per_span=tau, quantile=quantile,
+        normal_quantile=float(ndtri(0.5 + level / 2.0)), fitted_range=fitted_range, chance=chance,
+        n_items=n_items, inner=inner, n_clear=len(fitted_target), n_runs=len(target_rows),
+        compute_column=compute_column, predictors=predictors,
+    )
+    fitted.verdict, fitted.reason = verdict(
+        n_clear=len(fitted_target), n_runs=len(target_rows), n_candidates=len(weights),
+        rise_se=line_slope_t_statistic(target_rows, compute_column),
         inner_rms_points=float(np.sqrt(np.mean(combined["error_points"] ** 2))) if weights else np.inf,
-    )
-    return AutoForecast(
-        verdict=status, reason=reason, weights=weights, drift_points_per_span=tau, quantile=quantile,
-        fitted_range=fitted_range, chance=chance, n_items=n_items, inner=inner, n_clear=len(fitted_target),
-        n_runs=len(target_rows), compute_column=compute_column, predictors=predictors,
-    )
+        spread_points=100.0 * float(fitted.combined(_design_row(fitted_target, compute_column))[1][0])
+        if weights else np.inf)
+    return fitted
+
+
+def _design_row(fitted_target: pd.DataFrame, compute_column: str) -> pd.DataFrame:
+    """The largest fitted target-ratio run moved :data:`REACH_DECADES` (R) up in compute at its ratio:
+    compute times :math:`10^{R}`, parameters and tokens (if present) times :math:`10^{R/2}` each."""
+    row = fitted_target.loc[[fitted_target[compute_column].idxmax()]]
+    factors = {compute_column: 10.0**REACH_DECADES, "params": 10.0 ** (REACH_DECADES / 2), "tokens": 10.0 ** (REACH_DECADES / 2)}
+    return row.assign(**{column: row[column] * factor for column, factor in factors.items() if column in row.columns})
 
 
 def _candidate(name: str) -> Candidate:

@@ -22,7 +22,7 @@ import pandas as pd
 from scalelib.interfaces import Fitter, Predictor
 from scalelib.data.validation import ScalingDataError, check_compute
 
-__all__ = ["BASELINES", "line_forecaster", "last_score_forecaster"]
+__all__ = ["BASELINES", "last_score_forecaster", "line_forecaster", "line_slope_t_statistic"]
 
 
 def line_forecaster(*, compute_column: str = "flops") -> Fitter:
@@ -48,6 +48,25 @@ def line_forecaster(*, compute_column: str = "flops") -> Fitter:
         )
 
     return fit
+
+
+def line_slope_t_statistic(rows: pd.DataFrame, compute_column: str = "flops") -> float:
+    """The straight line's slope in standard errors: :math:`\\hat b / \\mathrm{se}(\\hat b)` of ``p = a + b log C``.
+
+    Ordinary least squares on ``rows``; NaN with fewer than three distinct compute values,
+    infinite for a perfect fit. :mod:`scalelib.evaluation.auto_forecast` asks it whether a benchmark
+    has started to rise.
+    """
+    x = np.log10(rows[compute_column].to_numpy(float))
+    y = rows["value"].to_numpy(float)
+    if len(np.unique(x)) < 3:
+        return float("nan")
+    design = np.column_stack([np.ones_like(x), x])
+    coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residuals = y - design @ coefficients
+    variance = residuals @ residuals / (len(y) - 2)
+    slope_variance = variance * np.linalg.inv(design.T @ design)[1, 1]
+    return float(coefficients[1] / np.sqrt(slope_variance)) if slope_variance > 0 else float("inf")
 
 
 def last_score_forecaster(*, compute_column: str = "flops") -> Fitter:

@@ -20,7 +20,7 @@ from scalelib.interfaces import extrapolation_distance, rows_compute
 from scalelib.laws.interval_math import transformed
 from scalelib.data.normalise import ScalingDataError
 
-__all__ = ["ROLLING_ORIGIN_FRACTIONS", "inner_backtest_errors", "estimate_drift_rate"]
+__all__ = ["ROLLING_ORIGIN_FRACTIONS", "estimate_drift_rate", "inner_backtest_errors", "relative_reach_drift_rate"]
 
 ROLLING_ORIGIN_FRACTIONS = tuple(float(f) for f in np.linspace(0.1, 0.5, 9))
 """Inner cuts of :func:`estimate_drift_rate`: each holds out the runs in the top fraction
@@ -147,3 +147,18 @@ def estimate_drift_rate(
         )
     excess = float(np.sum(np.maximum(0.0, errors["error_y"].to_numpy(dtype=float) ** 2 - noise_variance)))
     return float(np.sqrt(excess / squared_distance))
+
+
+def relative_reach_drift_rate(inner: pd.DataFrame) -> float:
+    """tau (points per fitted span): inner squared error beyond evaluation noise, per squared relative reach.
+
+    :math:`\\tau^2 = \\sum_j \\max(0, e_j^2 - \\sigma_j^2) / \\sum_j r_j^2` over the inner
+    forecasts of ``inner`` (columns ``error_points``, ``noise_points``, ``distance_decades``,
+    ``span_decades``), with reach :math:`r_j` = the distance beyond the inner fit's largest
+    run over the log-compute span of the runs that fit saw (both in decades). Used by
+    :mod:`scalelib.evaluation.auto_forecast`.
+    """
+    distance = np.maximum(inner["distance_decades"].to_numpy(float), 0.0) / inner["span_decades"].to_numpy(float)
+    noise = np.nan_to_num(inner["noise_points"].to_numpy(float))
+    excess = np.maximum(0.0, inner["error_points"].to_numpy(float) ** 2 - noise**2)
+    return float(np.sqrt(excess.sum() / max(float(np.sum(distance**2)), 1e-12)))
