@@ -21,7 +21,7 @@ from scalelib.evaluation.auto_candidates import DEFAULT_CANDIDATES
 from scalelib.runs.auto_runs import AutoRunsForecast, backtest_table, forecast_runs_auto
 from scalelib.laws.registry import LAWS
 from scalelib.runs.runs_reader import CommandLineError, read_runs
-from scalelib.runs.your_runs import RunsForecast, forecast_laws, forecast_runs, plot_runs_forecast
+from scalelib.runs.your_runs import RunsForecast, forecast_laws, forecast_runs
 
 __all__ = ["write_forecasts", "write_backtest", "run"]
 
@@ -176,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.figure:
         from matplotlib import pyplot as plt  # imported only when a figure is asked for
+
+        from scalelib.plots.forecasts import plot_runs_forecast
 
         figure = plot_runs_forecast(result, level=args.level)
         file_format = args.figure.suffix.lstrip(".").lower()

@@ -1,4 +1,4 @@
-"""Tests of scalelib.plots.figures' forecast drawing (synthetic data, generated here)."""
+"""Tests of scalelib.plots.forecasts' forecast drawing (synthetic data, generated here)."""
 
 import matplotlib
 
@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 
-from scalelib.plots.figures import draw_forecast, plot_forecasts  # noqa: E402
+from scalelib.plots.forecasts import draw_forecast, plot_forecasts  # noqa: E402
 from scalelib.evaluation.intervals import PredictionInterval  # noqa: E402
 from scalelib.plots.style import INTERVAL_ALPHA  # noqa: E402
 

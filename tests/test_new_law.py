@@ -37,7 +37,7 @@ from synthetic import synthetic_rows
 from scalelib import cli
 from scalelib.interfaces import Fitter, law_forecaster
 from scalelib.evaluation.backtest import backtest, forecasts_below_cut
-from scalelib.plots.figures import plot_forecasts
+from scalelib.plots.forecasts import plot_forecasts
 from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows
 from scalelib.evaluation.intervals import (
     PredictionInterval,

@@ -49,7 +49,7 @@ from scalelib.laws.pass_at_k import (  # noqa: E402
     pass_at_k_forecaster,
     pass_at_k_law_log_neg_log_q,
 )
-from scalelib.plots.pass_at_k_figures import plot_compute_extrapolation, plot_k_extrapolation  # noqa: E402
+from scalelib.plots.forecasts import plot_compute_extrapolation, plot_k_extrapolation  # noqa: E402
 
 # ----------------------------------------------------------------------------- estimator
 

@@ -23,7 +23,7 @@ from scalelib.laws.ratio_law import (  # noqa: E402
     per_ratio_interval_fitter,
     ratio_law_forecaster,
 )
-from scalelib.plots.ratio_figures import plot_interval_backtest_by_ratio  # noqa: E402
+from scalelib.plots.forecasts import plot_interval_backtest_by_ratio  # noqa: E402
 
 # Synthetic truth, in the fitted (centred) parametrisation: -log Q at the reference point
 # is 0.4 + 0.3, alpha = 0.5, beta = 0.3.

@@ -168,7 +168,7 @@ def test_glue_figure_glues_and_closes_the_figure(monkeypatch):
     import matplotlib.pyplot as plt
     import myst_nb
 
-    from scalelib.plots.figures import glue_figure
+    from scalelib.plots.glue import glue_figure
 
     glued = {}
     monkeypatch.setattr(

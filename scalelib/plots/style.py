@@ -11,15 +11,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from scalelib.data.benchmark_info import BENCHMARKS
+
 __all__ = [
     "MIXTURE_COLOURS",
     "MIXTURE_LABELS",
+    "METHOD_COLOURS",
+    "CANDIDATE_COLOURS",
+    "method_colours",
     "COMPUTE_LABEL",
     "use_book_style",
     "ORDERED_COLOURMAP",
     "ORDERED_COLOURMAP_END",
     "log_scale_colour",
     "small_multiples",
+    "WIDE_PANEL_SIZE",
+    "benchmarks_in",
     "shared_legend",
     "label_outer_axes",
     "HELD_OUT_SHADE",
@@ -29,6 +36,11 @@ __all__ = [
 
 MIXTURE_COLOURS = {"dclm": "#1f5fa8", "c4": "#c8553d"}
 MIXTURE_LABELS = {"dclm": "DCLM mixture", "c4": "C4"}
+METHOD_COLOURS = {"direct": "C0", "linear": "C1", "logistic": "C2", "FLP": "C3", "FLP-M": "C4"}
+"""One colour per forecasting method (direct law, two-stage maps) in every figure (the order of
+:func:`scalelib.plots.forecasts.plot_forecasts`'s colour cycle for direct, linear, logistic, FLP, FLP-M)."""
+CANDIDATE_COLOURS = {"direct": "C0", "saturating": "C1", "bnsl": "C2", "ratio": "C4"}
+"""One colour per candidate law of the auto forecaster, the same in every figure."""
 COMPUTE_LABEL = "training compute C = 6ND (FLOPs)"
 HELD_OUT_SHADE = "0.92"
 """Grey of the region of held-out runs (beyond a backtest's cut) in every figure."""
@@ -82,18 +94,58 @@ def log_scale_colour(value: float, values: list[float]) -> tuple[float, float, f
     return plt.get_cmap(ORDERED_COLOURMAP)(ORDERED_COLOURMAP_END * position)
 
 
-def small_multiples(n_panels: int, *, n_columns: int = 4, panel_size: tuple[float, float] = (2.6, 2.1)):
-    """A grid of panels sharing the x axis; unused panels are switched off.
+def method_colours(labels: list[str]) -> dict[str, str]:
+    """Each label's colour: the method's own (:data:`METHOD_COLOURS`) if it has one, else the next unused one of the cycle."""
+    spare = iter(colour for colour in ("C5", "C6", "C7", "C8", "C9") if colour not in METHOD_COLOURS.values())
+    return {label: METHOD_COLOURS.get(label) or next(spare) for label in labels}
+
+
+def benchmarks_in(frame: pd.DataFrame) -> list[str]:
+    """The benchmarks of ``frame`` (its ``benchmark`` column), in the book's order of :data:`~scalelib.data.benchmark_info.BENCHMARKS`."""
+    present = set(frame["benchmark"])
+    return [name for name in BENCHMARKS if name in present]
+
+
+WIDE_PANEL_SIZE = (3.2, 2.7)
+"""Panel size (inches) of a figure with one row of a few wide panels, e.g. the code benchmarks of pass@k."""
+
+
+def small_multiples(
+    n_panels: int,
+    *,
+    n_columns: int = 4,
+    panel_size: tuple[float, float] = (2.6, 2.1),
+    margins: tuple[float, float] = (0.0, 0.4),
+    sharex: bool = True,
+    sharey: bool | str = False,
+):
+    """A grid of panels, ``n_columns`` to a row; unused panels are switched off.
+
+    Every multi-panel figure of the book starts here.
+
+    Parameters
+    ----------
+    n_panels
+        Number of panels; the last row may be incomplete.
+    n_columns
+        Panels per row (``n_panels`` for one row).
+    panel_size
+        Width and height of one panel (inches).
+    margins
+        Width and height added to the grid's (inches): room for long tick labels, the
+        shared legend and the title.
+    sharex, sharey
+        As :func:`matplotlib.pyplot.subplots` (``sharey="row"``: one y axis per row).
 
     Returns
     -------
     (figure, axes)
-        ``axes`` is a flat array of the first ``n_panels`` axes.
+        ``axes`` is a flat array of the first ``n_panels`` axes, row by row.
     """
     n_rows = int(np.ceil(n_panels / n_columns))
     figure, grid = plt.subplots(
-        n_rows, n_columns, sharex=True,
-        figsize=(panel_size[0] * n_columns, panel_size[1] * n_rows + 0.4),
+        n_rows, n_columns, sharex=sharex, sharey=sharey,
+        figsize=(panel_size[0] * n_columns + margins[0], panel_size[1] * n_rows + margins[1]),
     )
     axes = np.atleast_1d(grid).ravel()
     for extra in axes[n_panels:]:

@@ -23,10 +23,10 @@
 
 Everything is returned as tables (:class:`RunsForecast`), which the command line
 prints and saves. The rows are made ready in :mod:`scalelib.runs.runs_file` (selection,
-known levels, near chance, task means) and drawn by :mod:`scalelib.plots.runs_figure`; the
-laws on offer, the columns that split the fits and a fitter per law are in
-:mod:`scalelib.runs.runs_laws`, and the warnings in :mod:`scalelib.runs.runs_warnings`. These
-modules' public names are importable from here too.
+known levels, near chance, task means); the laws on offer, the columns that split the fits
+and a fitter per law are in :mod:`scalelib.runs.runs_laws`, and the warnings in
+:mod:`scalelib.runs.runs_warnings`. These modules' public names are importable from here
+too. :func:`scalelib.plots.forecasts.plot_runs_forecast` draws the result.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from scalelib.laws.compute_optimal import optimal_ratio
 from scalelib.evaluation.intervals import LEVEL, N_RESAMPLES, backtest_intervals, summarise_intervals
 from scalelib.laws.registry import LAWS as REGISTERED_LAWS
 from scalelib.laws.loss_law import loss_column as validation_loss_column
-from scalelib.plots.runs_figure import plot_runs_forecast
 from scalelib.runs.runs_file import (
     NEAR_CHANCE_SE,
     NON_ACCURACY_METRICS,
@@ -90,7 +89,7 @@ __all__ = [
     "TWO_STAGE_LAWS", "TWO_STAGE_MIN_RUNS", "forecast_laws", "min_runs", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
     "FAILED_BACKTEST_MIN_RUNS", "CALIBRATED_REACH", "NON_ACCURACY_METRICS",
     "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
-    "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs", "plot_runs_forecast",
+    "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs",
 ]
 
 
