@@ -24,6 +24,13 @@ and the k exponent :math:`\\beta + \\delta \\log C`; both come out negative on t
 released data (more compute and more samples both lower :math:`-\\log Q`), while
 :math:`\\beta` alone, the k exponent at C = 1 FLOP, can have either sign.
 
+Mind the sign of :math:`\\alpha`: here it is the slope of :math:`\\log(-\\log Q)` in
+:math:`\\log C`, while Eq. 2's :math:`\\alpha` (:mod:`scalelib.laws.direct_law`,
+:math:`-\\log Q = A C^{-\\alpha}`, so :math:`\\log(-\\log Q) = \\log A - \\alpha \\log C`) is
+minus that slope. A benchmark that improves with compute has :math:`\\alpha < 0` in Eq. 5
+and :math:`\\alpha > 0` in Eq. 2; each keeps the paper's convention, so at :math:`k = 1`
+Eq. 5's :math:`\\alpha` is minus Eq. 2's.
+
 This module gathers the public names of the pass@k modules, each of one concern (the
 chapters import them from here):
 

@@ -15,6 +15,13 @@ errors; the result is a :class:`PassAtKLawFit`). Its slopes are the compute expo
 The law in its fitted parametrisation (:func:`pass_at_k_law_inputs`,
 :func:`pass_at_k_law_log_residuals` ...) is what :data:`scalelib.laws.pass_at_k_law.PASS_AT_K_LAW`
 describes.
+
+Mind the sign of :math:`\\alpha`: here it is the slope of :math:`\\log(-\\log Q)` in
+:math:`\\log C`, while Eq. 2's :math:`\\alpha` (:mod:`scalelib.laws.direct_law`,
+:math:`-\\log Q = A C^{-\\alpha}`, so :math:`\\log(-\\log Q) = \\log A - \\alpha \\log C`) is
+minus that slope. A benchmark that improves with compute has :math:`\\alpha < 0` in Eq. 5
+and :math:`\\alpha > 0` in Eq. 2; each keeps the paper's convention, so at :math:`k = 1`
+Eq. 5's :math:`\\alpha` is minus Eq. 2's.
 """
 
 from __future__ import annotations
@@ -102,7 +109,9 @@ class PassAtKLawFit:
     Attributes
     ----------
     log_A, alpha, beta, delta
-        Parameters of Eq. 5 in the paper's convention (C in FLOPs, k a count).
+        Parameters of Eq. 5 in the paper's convention (C in FLOPs, k a count); ``alpha``
+        is negative for a benchmark that improves with compute, the opposite sign to
+        Eq. 2's ``alpha`` (:mod:`scalelib.laws.direct_law`).
     log_A_stderr, alpha_stderr, beta_stderr, delta_stderr
         Standard errors (NaN when there are no residual degrees of freedom).
     covariance

@@ -9,6 +9,11 @@ to rows of :func:`scalelib.data.pass_at_k_data.load_pass_at_k`:
 * :func:`pass_at_k_law_interval` -- the analytic OLS interval of Eq. 5, and its interval
   fitter :func:`pass_at_k_interval_fitter`;
 * :data:`PASS_AT_K_LAW` -- Eq. 5 as a :class:`~scalelib.interfaces.Law`.
+
+Eq. 5's ``alpha`` has the opposite sign convention to Eq. 2's: Eq. 5 adds
+``alpha log C`` to ``log(-log Q)``, Eq. 2 (``-log Q = A C^-alpha``) subtracts it, so a
+benchmark that improves with compute has ``alpha < 0`` here and ``alpha > 0`` in Eq. 2
+(:mod:`scalelib.laws.pass_at_k_fit` says more).
 """
 
 from __future__ import annotations
@@ -238,7 +243,10 @@ def _law_interval_fitter(
 PASS_AT_K_LAW = Law(
     name="passk",
     title="Eq. 5",
-    description="Eq. 5, log(-log pass@k) = log A + alpha log C + beta log k + delta log C log k",
+    description=(
+        "Eq. 5, log(-log pass@k) = log A + alpha log C + beta log k + delta log C log k"
+        " (alpha < 0 for a benchmark that improves: the opposite sign to Eq. 2's alpha)"
+    ),
     equation="log(-log pass@k) = log A + alpha log C + beta log k + delta log C log k",
     latex=r"\log(-\log Q) = \log A + \alpha \log C + \beta \log k + \delta \log C \log k",
     columns=("flops", "k"),
