@@ -8,7 +8,9 @@ the direct framework of Krajewski et al. (2025), arXiv:2512.08894. Its layout::
       data/          the released results, benchmark metadata, chance normalisation, checks
       laws/          one module per law, each with one Law; laws/registry.py lists them
       evaluation/    backtests, prediction intervals, baselines, the auto forecaster
-      plots/         the book's figure style and its figures
+      plots/         style.py (style, colours, the panel helper), then figures by what they
+                     draw: scores, losses, forecasts, errors, tradeoffs (glue.py: into a chapter)
+      book/          what the chapters share: their sets of runs and compute cuts
       runs/          your own runs: read a runs file, forecast it, warn where it says little
       cli.py         python -m scalelib RUNS.csv (cli_run.py: what it does once parsed)
       tables.py      captioned, narrow result tables for the book
