@@ -25,7 +25,7 @@ L-BFGS-B hops each) is not run here: it takes minutes per fit, hours over this s
 ``python benchmarks/fit_laws.py --all`` for it.
 
 Last, it times a 200-resample bootstrap forecast with BNSL
-(``law_interval_fitter("bnsl", "bootstrap")``: the point fit, the drift calibration's
+(``law_interval_forecaster("bnsl", "bootstrap")``: the point fit, the drift calibration's
 inner backtests, which call ``fit_bnsl``, and one warm-started polish per resample) on
 each DCLM headline benchmark's runs below 1e21 FLOPs.
 

@@ -20,7 +20,7 @@ parametrisation. It prints, per law, the median and total times, the time ratios
 the worst relative objective difference ``new / other - 1`` with the number of fits where
 the new objective exceeds the other's by more than 1e-9 (relative).
 
-It then times a 200-resample bootstrap forecast (``law_interval_fitter(..., "bootstrap")``,
+It then times a 200-resample bootstrap forecast (``law_interval_forecaster(..., "bootstrap")``,
 fitting, drift calibration and interval) per law on the DCLM runs below 1e21 FLOPs, and
 one fit of each two-stage piece (loss laws, maps, FLP-M) per benchmark
 (``two_stage.time_stage_fits``).
@@ -45,7 +45,7 @@ from two_stage import time_stage_fits
 from scalelib.data import released as data
 from scalelib.evaluation import two_stage
 from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
-from scalelib.evaluation.intervals import forecast_interval, law_interval_fitter
+from scalelib.evaluation.intervals import forecast_interval, law_interval_forecaster
 from scalelib.data.normalise import (
     drop_at_or_below_chance,
     fit_huber_from_starts,
@@ -176,14 +176,14 @@ def bootstrap_times(laws: tuple[Law, ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
         kept, _ = drop_at_or_below_chance(
             data.accuracy_frame("dclm", tpr=20 if of_compute else None, benchmarks=HEADLINE_BENCHMARKS)
         )
-        fitter = law_interval_fitter(law, interval="bootstrap", n_resamples=200, progress=False)
+        forecaster = law_interval_forecaster(law, interval="bootstrap", n_resamples=200, progress=False)
         for benchmark, rows in kept[kept["flops"] <= 1e21].groupby("benchmark"):
             started = time.perf_counter()
             try:
                 if of_compute:
-                    forecast_interval(fitter, rows, [1e22, 1e23])
+                    forecast_interval(forecaster, rows, [1e22, 1e23])
                 else:
-                    fitter(rows.copy())(rows.nlargest(3, "flops").copy())
+                    forecaster(rows.copy())(rows.nlargest(3, "flops").copy())
             except ValueError as error:
                 print(f"  {law.name} {benchmark}: skipped ({str(error)[:80]})")
                 continue

@@ -49,9 +49,8 @@ from scalelib.evaluation.backtest import backtest_at_cuts
 from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
 from scalelib.evaluation.intervals import (
     N_RESAMPLES,
-    backtest_intervals,
-    bootstrap_interval_fitter,
-    law_interval_fitter,
+    bootstrap_interval_forecaster,
+    law_interval_forecaster,
     summarise_intervals,
     transformed,
 )
@@ -164,12 +163,12 @@ def interval_methods(n_resamples: int) -> dict[str, tuple[Callable, tuple[str, .
     methods = {}
     for law in REGISTERED_LAWS.values():
         if law.has_analytic_interval:
-            methods[f"{law.name} ({law.title}), analytic"] = (law_interval_fitter(law), law.columns)
+            methods[f"{law.name} ({law.title}), analytic"] = (law_interval_forecaster(law), law.columns)
         methods[f"{law.name} ({law.title}), bootstrap"] = (
-            law_interval_fitter(law, interval="bootstrap", **options), law.columns
+            law_interval_forecaster(law, interval="bootstrap", **options), law.columns
         )
     methods["two-stage logistic, bootstrap (refit)"] = (
-        bootstrap_interval_fitter(two_stage.two_stage_forecaster(fit_logistic_map), **options), ("flops",)
+        bootstrap_interval_forecaster(two_stage.two_stage_forecaster(fit_logistic_map), **options), ("flops",)
     )
     return methods
 
@@ -187,12 +186,12 @@ def interval_frames() -> dict[tuple[str, ...], pd.DataFrame]:
 def interval_timings(n_resamples: int, cut: float = 1e21) -> None:
     frames = interval_frames()
     records = []
-    for method, (fitter, columns) in interval_methods(n_resamples).items():
+    for method, (forecaster, columns) in interval_methods(n_resamples).items():
         frame = frames[columns]
         for benchmark, rows in frame.groupby("benchmark", sort=False):
             training, held_out = rows[rows["flops"] <= cut], rows[rows["flops"] > cut]
             try:
-                predict, fit_seconds = timed(fitter, training.copy())
+                predict, fit_seconds = timed(forecaster, training.copy())
             except ScalingDataError:
                 continue
             interval, interval_seconds = timed(predict, held_out.copy(), 0.9)
@@ -207,9 +206,9 @@ def interval_timings(n_resamples: int, cut: float = 1e21) -> None:
     print(table.to_string(float_format=lambda value: f"{value:.3g}"))
 
 
-def coverage_backtests(kept: pd.DataFrame, fitter: Callable, level: float = 0.9) -> pd.DataFrame:
+def coverage_backtests(kept: pd.DataFrame, forecaster: Callable) -> pd.DataFrame:
     """The book's interval backtests: every mixture and cut of ``COVERAGE_CUTS``."""
-    return backtest_at_cuts(kept, fitter, COVERAGE_CUTS, run_backtest=backtest_intervals, level=level)
+    return backtest_at_cuts(kept, forecaster, COVERAGE_CUTS)
 
 
 def coverage(laws: list[str], n_resamples: int) -> None:
@@ -231,9 +230,9 @@ def coverage(laws: list[str], n_resamples: int) -> None:
     print("\nCoverage of nominal 90% intervals in the book's backtests (tpr 20, headline benchmarks)")
     for law in laws:
         for label, options in variants[law]:
-            fitter = law_interval_fitter(law, n_resamples=n_resamples, progress=False, **options)
+            forecaster = law_interval_forecaster(law, n_resamples=n_resamples, progress=False, **options)
             started = time.perf_counter()
-            result = coverage_backtests(kept, fitter)
+            result = coverage_backtests(kept, forecaster)
             fitted = result[result["status"] == "ok"]
             by_split = summarise_intervals(result, by=["mixture", "split"])
             splits = "  ".join(f"{row.mixture} {row.split}: {row.coverage:.2f}" for row in by_split.itertuples())
@@ -249,7 +248,7 @@ def coverage_at_levels(kept: pd.DataFrame, law: str) -> None:
     print(f"\nCoverage of the {law} law's analytic intervals at other levels")
     for calibrate in (False, True):
         for level in (0.5, 0.8, 0.9, 0.95):
-            result = coverage_backtests(kept, law_interval_fitter(law, calibrate=calibrate), level)
+            result = coverage_backtests(kept, law_interval_forecaster(law, level=level, calibrate=calibrate))
             fitted = result[result["status"] == "ok"]
             print(f"{'calibrated' if calibrate else 'textbook OLS':12s} level {level:.2f}: coverage "
                   f"{fitted['covered'].astype(bool).mean():.3f}, median width {fitted['width_points'].median():.1f} points")

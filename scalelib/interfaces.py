@@ -1,4 +1,4 @@
-"""The types every law and forecaster speaks: :class:`Law`, :class:`PredictionInterval`.
+"""The types every law and forecaster speaks: :class:`Law`, :data:`Forecaster`, :class:`PredictionInterval`.
 
 This module imports no law, so every law module can describe itself with a
 :class:`Law` (the registry of those descriptions is :mod:`scalelib.laws.registry`), and
@@ -7,11 +7,13 @@ This module imports no law, so every law module can describe itself with a
 
 * :class:`Law` -- one law's description: equation, inputs, residuals and Jacobian,
   bounds, fit and forecaster, in one signature for every law;
-* :data:`Predictor`, :data:`Fitter` -- a law fitted to one benchmark's training rows,
-  and what it predicts; :func:`law_forecaster` makes a Fitter of any law's fit function;
-* :class:`PredictionInterval`, :data:`IntervalPredictor`, :data:`IntervalFitter` -- their
-  interval counterparts (re-exported by :mod:`scalelib.evaluation.intervals`, which
-  builds them);
+* :data:`Forecaster`, :data:`Predictor` -- the book's vocabulary: a *forecaster* fits a
+  law (or any method) to one benchmark's training rows and returns a *predictor*, which
+  maps rows to forecasts: point forecasts (an array) or a :class:`PredictionInterval`
+  (an :data:`IntervalPredictor`). A ``fit_*`` function fits arrays and returns a result
+  with parameters and uncertainties; :func:`law_forecaster` makes a forecaster of one;
+* :class:`PredictionInterval` -- point forecasts with their interval (re-exported by
+  :mod:`scalelib.evaluation.intervals`, whose interval forecasters build them);
 * :func:`extrapolation_efolds`, :func:`extrapolation_distance`, :func:`range_position` --
   where a forecast stands relative to the fitted runs;
 * helpers the law modules share to read their inputs from rows:
@@ -34,11 +36,19 @@ from scalelib.laws.profile_fit import Profile
 from scalelib.data.validation import as_numbers, check_compute
 
 
-Predictor = Callable[[pd.DataFrame], np.ndarray]
-"""Maps rows (a DataFrame) to predicted raw accuracy, one per row."""
+Predictor = Callable[[pd.DataFrame], "np.ndarray | PredictionInterval"]
+"""Maps rows (a DataFrame) to their forecasts, one per row: predicted raw accuracy (an
+array), or a :class:`PredictionInterval` holding it with its interval (an
+:data:`IntervalPredictor`)."""
 
-Fitter = Callable[[pd.DataFrame], Predictor]
-"""Fits a law to one benchmark's training rows and returns its :data:`Predictor`."""
+Forecaster = Callable[[pd.DataFrame], Predictor]
+"""Fits a law (or any method) to one benchmark's training rows and returns its :data:`Predictor`.
+
+The rows carry every column of the benchmark's runs: ``run``, ``benchmark``, ``value``
+(raw accuracy), ``chance`` and the compute (``flops``), plus whatever the law needs
+(``params`` and ``tokens`` for the ratio law, ``k`` for pass@k, ``n_items`` for binomial
+noise). Every step of :mod:`scalelib.evaluation.backtest` takes a forecaster, of point
+forecasts or of intervals alike."""
 
 
 def single_chance_level(rows: pd.DataFrame) -> float:
@@ -55,8 +65,8 @@ def law_forecaster(
     compute_column: str = "flops",
     n_items_column: str | None = None,
     **fit_options: object,
-) -> Fitter:
-    """Turn a law's fit function into a :data:`Fitter` for :func:`backtest`.
+) -> Forecaster:
+    """Turn a law's fit function into a :data:`Forecaster` for :func:`~scalelib.evaluation.backtest.backtest`.
 
     Parameters
     ----------
@@ -72,7 +82,7 @@ def law_forecaster(
 
     Returns
     -------
-    Fitter
+    Forecaster
         Fits on rows with columns ``compute_column``, ``value``, ``chance`` (a single
         level) and ``run`` (used to name bad points in error messages). Its predictor
         refuses compute that is not a finite number > 0, whatever the law.
@@ -96,13 +106,12 @@ def law_forecaster(
 
 __all__ = [
     "Predictor",
-    "Fitter",
+    "Forecaster",
     "single_chance_level",
     "law_forecaster",
     "Law",
     "PredictionInterval",
     "IntervalPredictor",
-    "IntervalFitter",
     "extrapolation_efolds",
     "extrapolation_distance",
     "range_position",
@@ -160,8 +169,8 @@ class Law:
     laws: ``inputs(rows, compute_column) -> x``, ``neg_log_q(x, p)``,
     ``residuals(p, x, y)``, ``jacobian(p, x, y)`` (shape ``(n, n_parameters)``),
     ``bounds(x) -> (lower, upper)``, ``fit_rows(rows, compute_column)``,
-    ``parameters(fit) -> p`` and ``forecaster(compute_column=...) -> Fitter``. A law
-    with a closed-form interval carries it (``analytic_interval_fitter``,
+    ``parameters(fit) -> p`` and ``forecaster(compute_column=...) -> Forecaster``. A law
+    with a closed-form interval carries it (``analytic_interval_forecaster``,
     :attr:`Law.has_analytic_interval`), and so does a law whose bootstrap over runs is
     solved in closed form (``bootstrap_curves``): consumers read these, never a law's name.
 
@@ -194,7 +203,7 @@ class Law:
     parameters
         The fitted parameters ``p`` of a fit result, in the parametrisation of ``residuals``.
     forecaster
-        A :data:`~scalelib.interfaces.Fitter` fitting the law, ``forecaster(compute_column=...)``.
+        A :data:`~scalelib.interfaces.Forecaster` fitting the law, ``forecaster(compute_column=...)``.
     profile
         The law's :class:`~scalelib.laws.profile_fit.Profile` at given inputs if every bootstrap
         resample can be profiled at once (:func:`~scalelib.laws.profile_fit.bootstrap_by_profile`);
@@ -204,12 +213,13 @@ class Law:
         resample is refitted by one polish from the point estimate (or profiled). A law
         that is not robust and has no ``bootstrap_curves`` is bootstrapped by refitting
         its forecaster.
-    analytic_interval_fitter
-        The law's closed-form interval, as ``analytic_interval_fitter(band=...,
-        calibrate=..., compute_column=..., drift_degrees_of_freedom=...) -> IntervalFitter``:
+    analytic_interval_forecaster
+        The law's closed-form interval, as ``analytic_interval_forecaster(band=...,
+        calibrate=..., compute_column=..., drift_degrees_of_freedom=..., level=...)``, a
+        :data:`Forecaster` of :class:`PredictionInterval` at ``level``:
         Eq. 2's OLS interval with its calibrated drift term
-        (:func:`scalelib.laws.direct_law_intervals.direct_law_interval_fitter`), Eq. 5's
-        (:func:`scalelib.laws.pass_at_k_law.pass_at_k_interval_fitter`, which has no drift
+        (:func:`scalelib.laws.direct_law_intervals.direct_law_interval_forecaster`), Eq. 5's
+        (:func:`scalelib.laws.pass_at_k_law.pass_at_k_interval_forecaster`, which has no drift
         term: ``calibrate`` and ``drift_degrees_of_freedom`` do not apply); None for a law
         without one.
     bootstrap_curves
@@ -237,18 +247,18 @@ class Law:
     fit: Callable[..., Any]
     fit_rows: Callable[[pd.DataFrame, str], Any]
     parameters: Callable[[Any], np.ndarray]
-    forecaster: Callable[..., Fitter]
+    forecaster: Callable[..., Forecaster]
     # a factory, not a class attribute: autodoc would document the function twice
     target: Callable[[ArrayLike, float], np.ndarray] = field(default_factory=lambda: log_neg_log_q_target)
     profile: Callable[[np.ndarray], Profile] | None = None
     robust: bool = False
-    analytic_interval_fitter: Callable[..., IntervalFitter] | None = None
+    analytic_interval_forecaster: Callable[..., Forecaster] | None = None
     bootstrap_curves: Callable[..., np.ndarray] | None = None
 
     @property
     def has_analytic_interval(self) -> bool:
-        """Whether the law has a closed-form interval (an ``analytic_interval_fitter``)."""
-        return self.analytic_interval_fitter is not None
+        """Whether the law has a closed-form interval (an ``analytic_interval_forecaster``)."""
+        return self.analytic_interval_forecaster is not None
 
     def __repr__(self) -> str:
         return f"Law({self.name!r}: {self.title}, {self.equation})"
@@ -332,13 +342,7 @@ class PredictionInterval:
         })
 
 
-IntervalPredictor = Callable[[pd.DataFrame, float], PredictionInterval]
-"""Maps rows and a level to their :class:`PredictionInterval`."""
-
-IntervalFitter = Callable[[pd.DataFrame], IntervalPredictor]
-"""Fits a law to one benchmark's training rows, returns its :data:`IntervalPredictor`.
-
-The rows are those a :data:`scalelib.interfaces.Fitter` receives: columns ``run``,
-``benchmark``, ``value`` (raw accuracy), ``chance`` and the compute (``flops``), plus
-whatever the law needs (``params`` and ``tokens`` for the ratio law, ``n_items`` for
-binomial noise)."""
+IntervalPredictor = Callable[..., PredictionInterval]
+"""A :data:`Predictor` of intervals: ``predict(rows, level=...)`` returns the rows'
+:class:`PredictionInterval` at the level its forecaster was built with (an interval
+forecaster's ``level``), or at the ``level`` given (e.g. to draw several levels of one fit)."""

@@ -35,8 +35,8 @@ def synthetic_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def recording_fitter(seen: dict):
-    """A fitter that records the rows it is given and predicts 0.5 everywhere."""
+def recording_forecaster(seen: dict):
+    """A forecaster that records the rows it is given and predicts 0.5 everywhere."""
 
     def fit(training_rows):
         benchmark = training_rows["benchmark"].iloc[0]
@@ -63,7 +63,7 @@ def test_backtest_at_cuts_runs_each_mixture_at_its_own_cuts():
 def test_forecasts_below_cut_fit_only_the_runs_below_it_and_forecast_any_compute():
     frame = synthetic_frame()
     seen = {}
-    forecasts = forecasts_below_cut(frame, recording_fitter(seen), compute_cut=CUT)
+    forecasts = forecasts_below_cut(frame, recording_forecaster(seen), compute_cut=CUT)
     assert sorted(forecasts) == ["four_way", "two_way"]
     assert (seen["four_way"]["train"]["flops"] <= CUT).all() and len(seen["four_way"]["train"]) == 6
     np.testing.assert_array_equal(forecasts["four_way"]([1e22, 1e23]), [0.5, 0.5])
@@ -82,7 +82,7 @@ def test_forecasts_below_cut_leave_out_a_refused_benchmark():
 def test_backtest_never_shows_a_held_out_run_to_the_fit():
     frame = synthetic_frame()
     seen = {}
-    result = backtest(frame, recording_fitter(seen), compute_cut=CUT)
+    result = backtest(frame, recording_forecaster(seen), compute_cut=CUT)
     assert set(seen) == {"four_way", "two_way"}
     for benchmark, rows in seen.items():
         train, predicted = rows["train"], rows["predict"]
@@ -99,21 +99,21 @@ def test_split_backtest_never_shows_a_held_out_row_to_the_fit():
     frame = synthetic_frame()
     held_out = frame["run"].isin(["run2", "run5"])  # an arbitrary, non-compute split
     seen = {}
-    result = backtest_split(frame, recording_fitter(seen), held_out=held_out, split="two runs out")
+    result = backtest_split(frame, recording_forecaster(seen), held_out=held_out, split="two runs out")
     for rows in seen.values():
         assert set(rows["train"]["run"]) == {f"run{i}" for i in range(10)} - {"run2", "run5"}
         assert set(rows["predict"]["run"]) == {"run2", "run5"}
     assert sorted(result["run"]) == ["run2", "run2", "run5", "run5"]
     assert (result["split"] == "two runs out").all()
     assert (result["n_train"] == 8).all()
-    with_extra = backtest_split(frame, recording_fitter({}), held_out=held_out, split="x", extra_columns=["params"])
+    with_extra = backtest_split(frame, recording_forecaster({}), held_out=held_out, split="x", extra_columns=["params"])
     assert with_extra.columns[list(with_extra.columns).index("flops") + 1] == "params"
     expected = with_extra[["run", "benchmark"]].merge(frame, on=["run", "benchmark"])["params"]
     assert with_extra["params"].to_numpy() == pytest.approx(expected.to_numpy())
 
 
 def test_result_columns_and_errors():
-    result = backtest(synthetic_frame(), recording_fitter({}), compute_cut=CUT)
+    result = backtest(synthetic_frame(), recording_forecaster({}), compute_cut=CUT)
     assert list(result.columns) == [
         "mixture", "benchmark", "run", "flops", "observed", "predicted", "error_points",
         "noise_points", "split", "compute_cut", "n_train", "status", "reason",
@@ -135,7 +135,7 @@ def test_summary_on_a_hand_constructed_example():
         "value": [0.3, 0.35, 0.4, 0.55, 0.7],
         "chance": 0.25,
     })
-    result = backtest(frame, recording_fitter({}), compute_cut=1e19)  # predicts 0.5
+    result = backtest(frame, recording_forecaster({}), compute_cut=1e19)  # predicts 0.5
     # Held out: observed 0.4, 0.55, 0.7 -> errors (predicted - observed) of +10, -5, -20 points.
     assert result["error_points"].to_numpy() == pytest.approx([10, -5, -20])
     summary = summarise_backtest(result).iloc[0]
@@ -228,10 +228,10 @@ def test_law_forecaster_passes_n_items_and_options():
 
 def test_misuse_is_refused():
     with pytest.raises(ValueError, match=r"lacks required columns: \['chance'\]"):
-        backtest(synthetic_frame().drop(columns="chance"), recording_fitter({}), compute_cut=CUT)
+        backtest(synthetic_frame().drop(columns="chance"), recording_forecaster({}), compute_cut=CUT)
     no_compute = synthetic_frame()
     no_compute.loc[3, "flops"] = np.nan
     with pytest.raises(ValueError, match=r"NaN flops for run \['run3'\]"):
-        backtest(no_compute, recording_fitter({}), compute_cut=CUT)
+        backtest(no_compute, recording_forecaster({}), compute_cut=CUT)
     with pytest.raises(ValueError, match="returned shape"):
         backtest(synthetic_frame(), lambda rows: (lambda held_out: np.zeros(2)), compute_cut=CUT)

@@ -42,7 +42,7 @@ from scalelib.evaluation.backtest import backtest
 from scalelib.laws.bnsl import fit_bnsl
 from scalelib.cli import main
 from scalelib.laws.direct_law import direct_law_forecaster, fit_direct_law
-from scalelib.evaluation.intervals import direct_law_interval, forecast_interval, law_interval_fitter
+from scalelib.evaluation.intervals import direct_law_interval, forecast_interval, law_interval_forecaster
 from scalelib.laws.pass_at_k import fit_pass_at_k_law, mean_pass_at_k, pass_at_k
 from scalelib.laws.ratio_law import fit_ratio_law
 from scalelib.laws.saturating_law import fit_saturating_law, saturating_forecaster
@@ -246,7 +246,7 @@ CASES = [
         backtest_frame(np.r_[COMPUTE[:-1], np.inf]), direct_law_forecaster(), compute_cut=1e20),
          "error", r"Infinite flops at run 'run7'"),
     Case("ratio-law bootstrap forecast at compute only", lambda: forecast_interval(
-        law_interval_fitter("ratio", interval="bootstrap", n_resamples=20, calibrate=False, progress=False),
+        law_interval_forecaster("ratio", interval="bootstrap", n_resamples=20, calibrate=False, progress=False),
         backtest_frame().assign(params=np.logspace(8, 9, 8), tokens=lambda f: f["flops"] / (6 * f["params"])),
         [1e22]), "error", r"the rows lack column\(s\) \['params', 'tokens'\]"),
     Case("pass_at_k(10**10, 1, 1)", lambda: pass_at_k(10**10, 1, 1),
@@ -258,16 +258,16 @@ CASES = [
         COMPUTE, accuracy_on_law(), chance=CHANCE).predict([1e22, compute]), "error",
            r"Non-positive compute at index 1; compute must be > 0 FLOPs") for compute in (-1e20, 0.0)],
     *[Case(f"forecast_interval at {compute:g}", lambda compute=compute: forecast_interval(
-        law_interval_fitter(), backtest_frame(), [compute]), "error", r"Non-positive flops at index 0")
+        law_interval_forecaster(), backtest_frame(), [compute]), "error", r"Non-positive flops at index 0")
       for compute in (-1e20, 0.0)],
     Case("saturating forecaster at negative compute", lambda: saturating_forecaster()(backtest_frame())(
         pd.DataFrame({"flops": [-1e20]})), "error", r"Non-positive flops at index 0"),
     Case("PassAtKLawFit.predict at k = 0", lambda: fit_pass_at_k_law(
         np.repeat(COMPUTE[:4], 2), [1, 8] * 4, np.tile([0.2, 0.5], 4) + np.repeat([0.0, 0.02, 0.05, 0.06], 2)
     ).predict(1e22, 0), "error", r"Every k must be a finite number >= 1"),
-    Case("bootstrap interval of 1 resample", lambda: law_interval_fitter(interval="bootstrap", n_resamples=1),
+    Case("bootstrap interval of 1 resample", lambda: law_interval_forecaster(interval="bootstrap", n_resamples=1),
          "error", r"needs at least 20 resamples, got 1"),
-    Case("binomial noise, n_items unknown", lambda: law_interval_fitter(
+    Case("binomial noise, n_items unknown", lambda: law_interval_forecaster(
         interval="bootstrap", noise="binomial", progress=False)(backtest_frame(n_items=np.nan)),
          "error", r"noise='binomial' needs the number of items of the benchmark \(n_items >= 1\), got nan"),
     Case("direct_law_interval: flat runs without n_items", lambda: direct_law_interval(

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from scalelib.book import direct_data
-from scalelib.evaluation.intervals import direct_law_interval, law_interval_fitter
+from scalelib.evaluation.intervals import direct_law_interval, law_interval_forecaster
 
 
 def test_tpr20_scores_split_at_chance_and_keep_every_row():
@@ -20,7 +20,7 @@ def test_tpr20_scores_split_at_chance_and_keep_every_row():
 def test_direct_backtests_score_every_held_out_run_including_at_chance():
     scores, _, dropped = direct_data.tpr20_scores()
     c4 = scores[(scores["mixture"] == "c4") & scores["benchmark"].isin(["lbpp", "mmlu"])]
-    points, intervals, _ = direct_data.direct_backtests(c4, law_interval_fitter("direct"), cuts={"c4": [1e20]})
+    points, intervals, _ = direct_data.direct_backtests(c4, law_interval_forecaster("direct"), cuts={"c4": [1e20]})
     at_chance = dropped[(dropped["mixture"] == "c4") & dropped["benchmark"].isin(["lbpp", "mmlu"])
                         & (dropped["flops"] > 1e20)]
     assert len(at_chance) > 0  # the released data hold held-out runs at chance here
@@ -35,7 +35,7 @@ def test_direct_backtests_score_every_held_out_run_including_at_chance():
 def test_direct_backtests_summarise_every_case_with_its_interval():
     scores, _, _ = direct_data.tpr20_scores()
     scores = scores[scores["benchmark"].isin(["hellaswag", "piqa"])]
-    points, intervals, summary = direct_data.direct_backtests(scores, law_interval_fitter("direct"))
+    points, intervals, summary = direct_data.direct_backtests(scores, law_interval_forecaster("direct"))
     assert len(summary) == 2 * sum(len(cuts) for cuts in direct_data.BOOK_CUTS.values())
     assert summary[direct_data.CASE_KEYS].duplicated().sum() == 0
     assert summary["coverage"].between(0, 1).all() and (summary["mean_width_points"] > 0).all()

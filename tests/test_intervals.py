@@ -5,14 +5,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from scalelib.evaluation.backtest import backtest, backtest_split, forecasts_below_cut
 from scalelib.laws.direct_law import direct_law_forecaster, direct_law_neg_log_q
 from scalelib.evaluation.intervals import (
     DRIFT_DEGREES_OF_FREEDOM,
     ROLLING_ORIGIN_FRACTIONS,
     PredictionInterval,
-    backtest_intervals,
-    backtest_split_intervals,
-    bootstrap_interval_fitter,
+    bootstrap_interval_forecaster,
     bootstrap_predictions,
     direct_law_bootstrap,
     direct_law_interval,
@@ -20,9 +19,8 @@ from scalelib.evaluation.intervals import (
     estimate_drift_rate,
     inner_backtest_errors,
     forecast_interval,
-    interval_forecasts,
-    law_interval_fitter,
-    pass_at_k_interval_fitter,
+    law_interval_forecaster,
+    pass_at_k_interval_forecaster,
     pass_at_k_law_interval,
     share_beyond_fitted_compute,
     resample_runs,
@@ -121,7 +119,7 @@ def test_uncalibrated_interval_covers_its_level_when_the_law_is_exact():
     assert np.mean(covered) == pytest.approx(0.9, abs=0.04)
 
 
-def test_pass_at_k_interval_fitter_is_the_analytic_interval_of_its_training_rows():
+def test_pass_at_k_interval_forecaster_is_the_analytic_interval_of_its_training_rows():
     compute = np.repeat(np.logspace(19, 21, 6), 4)
     k = np.tile([1.0, 2.0, 4.0, 8.0], 6)
     noise = np.random.default_rng(3).normal(0, 0.05, len(k))
@@ -129,7 +127,7 @@ def test_pass_at_k_interval_fitter_is_the_analytic_interval_of_its_training_rows
     training = pd.DataFrame({"run": np.repeat([f"run{i}" for i in range(6)], 4), "flops": compute, "k": k,
                              "value": values})
     rows = pd.DataFrame({"flops": [1e22, 1e22], "k": [1.0, 16.0]})
-    interval = pass_at_k_interval_fitter()(training)(rows, 0.8)
+    interval = pass_at_k_interval_forecaster()(training)(rows, 0.8)
     expected = pass_at_k_law_interval(compute, k, values, at_compute=[1e22, 1e22], at_k=[1, 16], level=0.8)
     np.testing.assert_array_equal(interval.lower, expected.lower)
     np.testing.assert_array_equal(interval.upper, expected.upper)
@@ -196,11 +194,11 @@ def test_bootstrap_resamples_whole_runs():
     })
     seen = []
 
-    def recording_fitter(training_rows):
+    def recording_forecaster(training_rows):
         seen.append(training_rows)
         return lambda target: np.full(len(target), 0.5)
 
-    bootstrap_predictions(rows, rows.head(2), recording_fitter, n_resamples=5, seed=0, progress=False)
+    bootstrap_predictions(rows, rows.head(2), recording_forecaster, n_resamples=5, seed=0, progress=False)
     for resample in seen:
         assert len(resample) == 24
         assert (resample.groupby("run", sort=False).size() % 3 == 0).all()
@@ -213,30 +211,30 @@ def test_a_fitted_bootstrap_interval_refits_its_resamples_once():
     frame = synthetic_frame(noise=0.05)
     fits = []
 
-    def counting_fitter(training_rows):
+    def counting_forecaster(training_rows):
         fits.append(len(training_rows))
         return direct_law_forecaster()(training_rows)
 
-    fitter = bootstrap_interval_fitter(counting_fitter, n_resamples=25, calibrate=False, progress=False)
-    predict = fitter(frame)
+    forecaster = bootstrap_interval_forecaster(counting_forecaster, n_resamples=25, calibrate=False, progress=False)
+    predict = forecaster(frame)
     rows = pd.DataFrame({"flops": TARGETS})
     first = predict(rows, 0.9)
     n_after_first = len(fits)
     second = predict(rows.iloc[::-1].reset_index(drop=True), 0.9)
     assert len(fits) == n_after_first == 1 + 25  # the point fit and one per resample
     np.testing.assert_array_equal(second.lower, first.lower[::-1])
-    fresh = fitter(frame)(rows.iloc[::-1].reset_index(drop=True), 0.9)
+    fresh = forecaster(frame)(rows.iloc[::-1].reset_index(drop=True), 0.9)
     np.testing.assert_array_equal(fresh.upper, second.upper)
 
 
 @pytest.mark.parametrize("options", [dict(law="direct", interval="bootstrap"),
                                      dict(law="saturating", interval="bootstrap", n_resamples=50, calibrate=False)])
-def test_bootstrap_interval_fitter_is_reproducible(options):
+def test_bootstrap_interval_forecaster_is_reproducible(options):
     frame = synthetic_frame(noise=0.05)
     rows = pd.DataFrame({"flops": TARGETS, "n_items": 2000})
-    predict = law_interval_fitter(**options, seed=11, progress=False)(frame)
+    predict = law_interval_forecaster(**options, seed=11, progress=False)(frame)
     first, again = predict(rows, 0.9), predict(rows, 0.9)
-    other = law_interval_fitter(**options, seed=12, progress=False)(frame)(rows, 0.9)
+    other = law_interval_forecaster(**options, seed=12, progress=False)(frame)(rows, 0.9)
     np.testing.assert_array_equal(first.lower, again.lower)
     np.testing.assert_array_equal(first.upper, again.upper)
     assert not np.array_equal(first.upper, other.upper)
@@ -253,17 +251,17 @@ def test_generic_bootstrap_interval_for_pass_at_k():
         "value": np.exp(-np.exp(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002) + noise)),
         "chance": 0.0, "n_items": 164,
     })
-    fit = bootstrap_interval_fitter(pass_at_k_forecaster(), n_resamples=20, progress=False)
-    result = backtest_intervals(frame, fit, compute_cut=1e21)
+    fit = bootstrap_interval_forecaster(pass_at_k_forecaster(), n_resamples=20, progress=False)
+    result = backtest(frame, fit, compute_cut=1e21)
     assert (result["status"] == "ok").all() and len(result) == 6  # two runs above the cut, three k each
     assert (result["lower"] < result["predicted"]).all() and (result["predicted"] < result["upper"]).all()
 
 
 def test_forecast_interval_is_the_fitted_predictor_at_the_given_compute():
     frame = synthetic_frame()
-    fitter = law_interval_fitter("direct", interval="bootstrap", noise="binomial", n_resamples=30)
-    interval = forecast_interval(fitter, frame, TARGETS, level=0.8)  # binomial noise needs n_items: copied
-    expected = fitter(frame)(pd.DataFrame({"flops": TARGETS, "n_items": 2000}), 0.8)
+    forecaster = law_interval_forecaster("direct", level=0.8, interval="bootstrap", noise="binomial", n_resamples=30)
+    interval = forecast_interval(forecaster, frame, TARGETS)  # binomial noise needs n_items: copied
+    expected = forecaster(frame)(pd.DataFrame({"flops": TARGETS, "n_items": 2000}), 0.8)
     np.testing.assert_array_equal(interval.lower, expected.lower)
     np.testing.assert_array_equal(interval.upper, expected.upper)
     table = interval.to_frame(TARGETS)
@@ -276,30 +274,30 @@ def test_forecast_interval_is_the_fitted_predictor_at_the_given_compute():
 def test_bootstrap_band_is_smooth_along_compute(noise):
     """Each resample draws its noise once for all rows: neighbouring compute values get nearly equal bounds."""
     frame = synthetic_frame()
-    fitter = law_interval_fitter("direct", interval="bootstrap", noise=noise, n_resamples=50)
+    forecaster = law_interval_forecaster("direct", interval="bootstrap", noise=noise, n_resamples=50)
     nearby = 1e22 * (1 + 1e-6 * np.arange(20))
-    interval = forecast_interval(fitter, frame, nearby)
+    interval = forecast_interval(forecaster, frame, nearby)
     np.testing.assert_allclose(interval.lower, interval.lower[0], rtol=1e-4)
     np.testing.assert_allclose(interval.upper, interval.upper[0], rtol=1e-4)
 
 
-def test_interval_forecasts_fit_each_benchmark_below_the_cut_only():
+def test_forecasts_below_cut_of_an_interval_forecaster_fit_each_benchmark_below_the_cut_only():
     frame = pd.concat([synthetic_frame(seed=1), synthetic_frame(seed=2).assign(benchmark="other")])
-    fitter = law_interval_fitter("direct")
+    forecaster = law_interval_forecaster("direct", level=0.8)
     cut = 3e20
-    by_benchmark = interval_forecasts(frame, fitter, compute_cut=cut, level=0.8)
+    by_benchmark = forecasts_below_cut(frame, forecaster, compute_cut=cut)
     assert sorted(by_benchmark) == ["other", "synthetic"]
     below = frame[(frame["benchmark"] == "other") & (frame["flops"] <= cut)]
-    expected = forecast_interval(fitter, below, TARGETS, level=0.8)
+    expected = forecast_interval(forecaster, below, TARGETS)
     interval = by_benchmark["other"](TARGETS)
     np.testing.assert_allclose(interval.lower, expected.lower, rtol=1e-12)
     np.testing.assert_allclose(interval.upper, expected.upper, rtol=1e-12)
     assert interval.level == 0.8
 
 
-def test_interval_forecasts_leave_out_a_benchmark_the_fitter_refuses():
+def test_forecasts_below_cut_leave_out_a_benchmark_the_interval_forecaster_refuses():
     frame = pd.concat([synthetic_frame(), synthetic_frame(COMPUTE[:2]).assign(benchmark="two runs")])
-    assert list(interval_forecasts(frame, law_interval_fitter("direct"), compute_cut=1e22)) == ["synthetic"]
+    assert list(forecasts_below_cut(frame, law_interval_forecaster("direct"), compute_cut=1e22)) == ["synthetic"]
 
 
 # --------------------------------------------------------------------------- calibration
@@ -314,8 +312,8 @@ def test_drift_rate_is_zero_for_an_exact_law_and_positive_for_a_bent_one():
 
 def test_calibration_widens_the_interval_of_a_bent_law_beyond_the_cut():
     bent = synthetic_frame(compute=np.logspace(18, 22, 24), noise=0.02, curvature=0.01)
-    plain = backtest_intervals(bent, law_interval_fitter(calibrate=False), compute_cut=1e21)
-    calibrated = backtest_intervals(bent, law_interval_fitter(), compute_cut=1e21)
+    plain = backtest(bent, law_interval_forecaster(calibrate=False), compute_cut=1e21)
+    calibrated = backtest(bent, law_interval_forecaster(), compute_cut=1e21)
     assert (calibrated["width_points"] > plain["width_points"]).all()
     assert calibrated["width_points"].iloc[-1] > 4 * plain["width_points"].iloc[-1]
     assert plain["covered"].mean() < 0.5 < calibrated["covered"].mean()
@@ -324,13 +322,13 @@ def test_calibration_widens_the_interval_of_a_bent_law_beyond_the_cut():
 # --------------------------------------------------------------------------- coverage
 
 
-def fixed_interval_fitter(lower, upper):
-    """An interval fitter that ignores the data: predicted 0.5 in [lower, upper]; refuses 'refused'."""
+def fixed_interval_forecaster(lower, upper, level=0.9):
+    """An interval forecaster that ignores the data: predicted 0.5 in [lower, upper]; refuses 'refused'."""
 
     def fit(training_rows):
         if (training_rows["benchmark"] == "refused").any():
             raise ScalingDataError("refused on purpose")
-        return lambda rows, level: PredictionInterval(
+        return lambda rows: PredictionInterval(
             predicted=np.full(len(rows), 0.5), lower=np.full(len(rows), lower), upper=np.full(len(rows), upper),
             level=level, method="fixed", drift_rate=0.0,
         )
@@ -346,7 +344,7 @@ def test_coverage_is_counted_per_benchmark_on_a_constructed_case():
         "value": [0.5, 0.5, 0.39, 0.4, 0.6, 0.61] + [0.5] * 6,
         "chance": 0.0,
     })
-    result = backtest_intervals(frame, fixed_interval_fitter(0.4, 0.6), compute_cut=2.0, level=0.8)
+    result = backtest(frame, fixed_interval_forecaster(0.4, 0.6, level=0.8), compute_cut=2.0)
     a = result[result["benchmark"] == "a"]
     assert a["covered"].tolist() == [False, True, True, False]  # 0.39 out, 0.4 and 0.6 in (closed), 0.61 out
     assert a["width_points"].tolist() == pytest.approx([20.0] * 4)
@@ -359,19 +357,46 @@ def test_coverage_is_counted_per_benchmark_on_a_constructed_case():
     assert overall["coverage"].tolist() == [0.5] and overall["n_held_out"].tolist() == [4]
 
 
-def test_interval_backtest_never_shows_held_out_runs_to_the_fitter():
+def test_interval_backtest_never_shows_held_out_runs_to_the_forecaster():
     frame = synthetic_frame()
     seen = []
 
     def recording(training_rows):
         seen.append(set(training_rows["run"]))
-        return fixed_interval_fitter(0.0, 1.0)(training_rows)
+        return fixed_interval_forecaster(0.0, 1.0)(training_rows)
 
     held_out = frame["flops"] > 3e20
-    result = backtest_split_intervals(frame, recording, held_out=held_out, split="top")
+    result = backtest_split(frame, recording, held_out=held_out, split="top")
     assert seen == [set(frame.loc[~held_out, "run"])]
     assert set(result["run"]) == set(frame.loc[held_out, "run"])
-    assert "interval_row" not in result.columns
+    assert result["covered"].all() and (result["level"] == 0.9).all()
+
+
+def test_a_backtest_of_intervals_has_the_point_backtest_columns_and_the_interval_columns():
+    frame = synthetic_frame()
+    points = backtest(frame, direct_law_forecaster(), compute_cut=3e20)
+    intervals = backtest(frame, law_interval_forecaster("direct"), compute_cut=3e20)
+    assert intervals.columns.tolist() == [
+        "benchmark", "run", "flops", "observed", "predicted", "error_points", "lower", "upper", "width_points",
+        "covered", "noise_points", "split", "compute_cut", "n_train", "status", "reason", "level",
+    ]
+    pd.testing.assert_frame_equal(intervals[points.columns], points)
+
+
+def test_intervals_of_different_levels_in_one_backtest_are_refused():
+    frame = pd.concat([synthetic_frame(), synthetic_frame(seed=2).assign(benchmark="other")], ignore_index=True)
+
+    def two_levels(training_rows):
+        level = 0.8 if (training_rows["benchmark"] == "other").any() else 0.9
+        return fixed_interval_forecaster(0.0, 1.0, level=level)(training_rows)
+
+    with pytest.raises(ValueError, match="several levels"):
+        backtest(frame, two_levels, compute_cut=3e20)
+
+
+def test_summarise_intervals_refuses_a_backtest_of_points():
+    with pytest.raises(ValueError, match="Not a backtest of intervals"):
+        summarise_intervals(backtest(synthetic_frame(), direct_law_forecaster(), compute_cut=3e20))
 
 
 # --------------------------------------------------------------------------- bad inputs
@@ -391,20 +416,21 @@ def test_interval_backtest_never_shows_held_out_runs_to_the_fitter():
         (lambda: direct_law_bootstrap(np.full(4, 1e20), [0.3, 0.4, 0.5, 0.6], chance=CHANCE, at_compute=1e22),
          ScalingDataError, "same compute"),
         (lambda: resample_runs(5, n_resamples=0), ValueError, "n_resamples must be at least 1"),
-        (lambda: law_interval_fitter("chinchilla"), ValueError, "Unknown law 'chinchilla'"),
-        (lambda: law_interval_fitter("direct", interval="jackknife"), ValueError, "Unknown interval 'jackknife'"),
-        (lambda: law_interval_fitter("bnsl"), ValueError, "analytic interval exists for the direct and passk laws only"),
-        (lambda: law_interval_fitter("direct", interval="bootstrap", noise="gaussian"), ValueError,
+        (lambda: law_interval_forecaster("chinchilla"), ValueError, "Unknown law 'chinchilla'"),
+        (lambda: law_interval_forecaster("direct", interval="jackknife"), ValueError, "Unknown interval 'jackknife'"),
+        (lambda: law_interval_forecaster("bnsl"), ValueError, "analytic interval exists for the direct and passk laws only"),
+        (lambda: law_interval_forecaster("direct", interval="bootstrap", noise="gaussian"), ValueError,
          "Unknown noise 'gaussian'"),
-        (lambda: law_interval_fitter(interval="bootstrap", noise="binomial")(synthetic_frame().drop(columns="n_items")),
+        (lambda: law_interval_forecaster(interval="bootstrap", noise="binomial")(synthetic_frame().drop(columns="n_items")),
          ValueError, "needs an n_items column"),
         (lambda: pass_at_k_law_interval([1e20, 1e21, 1e20, 1e21], [1, 1, 2, 2], [0.1, 0.2, 0.15, 0.3],
                                         at_compute=1e22, at_k=1), ScalingDataError, "at least 5 points"),
         (lambda: estimate_drift_rate(synthetic_frame().head(3), direct_law_forecaster(), noise_variance=0.0,
                                      fractions=(0.9,)), ScalingDataError, "Too few runs to calibrate"),
-        (lambda: backtest_intervals(synthetic_frame(), law_interval_fitter(), compute_cut=1e20, level=0.0),
-         ValueError, "level must lie strictly between 0 and 1"),
-        (lambda: backtest_intervals(synthetic_frame().drop(columns="flops"), law_interval_fitter(), compute_cut=1e20),
+        (lambda: law_interval_forecaster(level=0.0), ValueError, "level must lie strictly between 0 and 1"),
+        (lambda: law_interval_forecaster(interval="bootstrap", level=1.0), ValueError,
+         "level must lie strictly between 0 and 1"),
+        (lambda: backtest(synthetic_frame().drop(columns="flops"), law_interval_forecaster(), compute_cut=1e20),
          ValueError, "lacks required columns"),
     ],
 )

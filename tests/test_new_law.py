@@ -35,15 +35,11 @@ from scipy.special import expit
 from synthetic import synthetic_rows
 
 from scalelib import cli
-from scalelib.interfaces import Fitter, law_forecaster
+from scalelib.interfaces import Forecaster, law_forecaster
 from scalelib.evaluation.backtest import backtest, forecasts_below_cut
 from scalelib.plots.forecasts import plot_forecasts
 from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows
-from scalelib.evaluation.intervals import (
-    PredictionInterval,
-    interval_forecasts,
-    law_interval_fitter,
-)
+from scalelib.evaluation.intervals import PredictionInterval, law_interval_forecaster
 from scalelib.laws.registry import LAWS, register_law, temporarily_registered
 from scalelib.data.normalise import (
     REFERENCE_COMPUTE,
@@ -110,8 +106,8 @@ def fit_toy(compute: ArrayLike, accuracy: ArrayLike, *, chance: float, labels: S
     return ToyFit(min(fits, key=lambda fit: fit.cost).x, chance)
 
 
-def toy_forecaster(*, compute_column: str = "flops") -> Fitter:
-    """The toy law's :data:`~scalelib.interfaces.Fitter`, as every law's ``forecaster``."""
+def toy_forecaster(*, compute_column: str = "flops") -> Forecaster:
+    """The toy law's :data:`~scalelib.interfaces.Forecaster`, as every law's ``forecaster``."""
     return law_forecaster(fit_toy, compute_column=compute_column)
 
 
@@ -187,12 +183,12 @@ def test_toy_law_backtests_at_a_compute_cut(toy):
 def test_toy_law_gets_a_bootstrap_interval_by_name(toy):
     rows = toy_runs(scatter=0.05)
     training, held_out = rows[rows["flops"] <= CUT], rows[rows["flops"] > CUT]
-    fitter = law_interval_fitter(NAME, interval="bootstrap", n_resamples=40, progress=False)
-    interval = fitter(training)(held_out, 0.9)
+    forecaster = law_interval_forecaster(NAME, interval="bootstrap", n_resamples=40, progress=False)
+    interval = forecaster(training)(held_out, 0.9)
     assert interval.method.startswith(f"{NAME}, bootstrap, prediction")
     assert np.all(interval.lower < interval.predicted) and np.all(interval.predicted < interval.upper)
     with pytest.raises(ValueError, match="the direct and passk laws only; use interval='bootstrap'"):
-        law_interval_fitter(NAME)  # no analytic interval: refused from the Law, not its name
+        law_interval_forecaster(NAME)  # no analytic interval: refused from the Law, not its name
 
 
 def test_toy_law_forecasts_from_the_command_line(toy, tmp_path, capsys):
@@ -210,15 +206,15 @@ def test_toy_law_forecasts_from_the_command_line(toy, tmp_path, capsys):
 
 def test_toy_law_is_drawn_in_a_forecast_figure(toy):
     rows = toy_runs(scatter=0.05)
-    fitter = law_interval_fitter(NAME, interval="bootstrap", n_resamples=20, progress=False)
+    forecaster = law_interval_forecaster(NAME, interval="bootstrap", n_resamples=20, progress=False)
     figure = plot_forecasts(
         rows,
         {"toy law": forecasts_below_cut(rows, toy.forecaster(), compute_cut=CUT),
-         "toy law, 90% interval": interval_forecasts(rows, fitter, compute_cut=CUT)},
+         "toy law, 90% interval": forecasts_below_cut(rows, forecaster, compute_cut=CUT)},
         compute_cut=CUT, title="SYNTHETIC runs of a toy law",
     )
     ax = figure.axes[0]
     assert {"toy law", "toy law, 90% interval"} <= {line.get_label() for line in ax.get_lines()}
-    assert isinstance(interval_forecasts(rows, fitter, compute_cut=CUT)["hellaswag"](np.array([1e22])),
+    assert isinstance(forecasts_below_cut(rows, forecaster, compute_cut=CUT)["hellaswag"](np.array([1e22])),
                       PredictionInterval)
     plt.close(figure)

@@ -28,8 +28,7 @@ from scalelib.data import released as data  # noqa: E402
 from scalelib.evaluation.backtest import backtest, backtest_split  # noqa: E402
 from scalelib.evaluation.intervals import (  # noqa: E402
     PredictionInterval,
-    backtest_split_intervals,
-    bootstrap_interval_fitter,
+    bootstrap_interval_forecaster,
     summarise_intervals,
 )
 from scalelib.data.normalise import ScalingDataError  # noqa: E402
@@ -310,10 +309,10 @@ def test_forecaster_backtests_in_compute_and_in_k():
 
 
 def test_run_bootstrap_intervals_of_eq5_cover_held_out_k():
-    """The book's run bootstrap composes with the Eq. 5 fitter (synthetic, seed 5, noise shared by a run)."""
+    """The book's run bootstrap composes with the Eq. 5 forecaster (synthetic, seed 5, noise shared by a run)."""
     frame = synthetic_frame(run_noise=0.05, point_noise=0.01, seed=5)
-    fit = bootstrap_interval_fitter(pass_at_k_forecaster(), n_resamples=100, progress=False)
-    result = backtest_split_intervals(frame, fit, held_out=frame["k"] > 16, split="k <= 16", sort_column="k")
+    fit = bootstrap_interval_forecaster(pass_at_k_forecaster(), n_resamples=100, progress=False)
+    result = backtest_split(frame, fit, held_out=frame["k"] > 16, split="k <= 16", sort_column="k")
     assert (result["lower"] <= result["predicted"]).all() and (result["predicted"] <= result["upper"]).all()
     # the held-out values are at the fitted runs' compute: no drift term, the interval is
     # curve + a new run's noise, which the synthetic noise matches

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scalelib.laws.bnsl import fit_bnsl
 from scalelib.cli import RunsFileError, read_runs
 from scalelib.laws.direct_law import fit_direct_law
-from scalelib.evaluation.intervals import direct_law_bootstrap, direct_law_interval, law_interval_fitter
+from scalelib.evaluation.intervals import direct_law_bootstrap, direct_law_interval, law_interval_forecaster
 from scalelib.data.normalise import ScalingDataError, validate_law_inputs
 from scalelib.laws.pass_at_k import pass_at_k
 from scalelib.laws.saturating_law import fit_saturating_law
@@ -243,7 +243,7 @@ def test_calibrated_interval_fitter_either_brackets_or_refuses(inputs):
     rows = pd.DataFrame({"run": [f"r{i}" for i in range(len(compute))], "benchmark": "b", "flops": compute,
                          "value": accuracy, "chance": chance})
     try:
-        predict = law_interval_fitter()(rows)
+        predict = law_interval_forecaster()(rows)
     except ScalingDataError as error:
         assert "Too few runs to calibrate" in str(error)
         return

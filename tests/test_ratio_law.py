@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 
 from scalelib.evaluation.backtest import backtest, backtest_split  # noqa: E402
 from scalelib.laws.direct_law import direct_law_forecaster  # noqa: E402
-from scalelib.evaluation.intervals import backtest_intervals, law_interval_fitter  # noqa: E402
+from scalelib.evaluation.intervals import law_interval_forecaster  # noqa: E402
 from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q  # noqa: E402
 from scalelib.laws.profile_fit import N_POLISHED  # noqa: E402
 from scalelib.laws.ratio_law import (  # noqa: E402
@@ -20,7 +20,6 @@ from scalelib.laws.ratio_law import (  # noqa: E402
     fit_ratio_law,
     fit_ratio_law_by_benchmark,
     per_ratio_forecaster,
-    per_ratio_interval_fitter,
     ratio_law_forecaster,
 )
 from scalelib.plots.forecasts import plot_interval_backtest_by_ratio  # noqa: E402
@@ -169,43 +168,44 @@ def test_per_ratio_forecaster_refuses_an_unseen_ratio():
         predict(runs[runs["tpr"] == 40])
 
 
-def test_per_ratio_interval_fitter_uses_each_ratio_own_interval_in_row_order():
+def test_per_ratio_forecaster_of_intervals_uses_each_ratio_own_interval_in_row_order():
     runs = synthetic_runs(noise=0.003, seed=2)
-    direct = law_interval_fitter("direct")
+    direct = law_interval_forecaster("direct", level=0.8)
     training = runs[runs["flops"] <= 3e21]
     target = runs[runs["flops"] > 3e21].sample(frac=1.0, random_state=0)  # ratios interleaved
-    interval = per_ratio_interval_fitter(direct)(training)(target, 0.8)
+    interval = per_ratio_forecaster(direct)(training)(target)
     for tpr, rows in target.groupby("tpr"):
-        alone = direct(training[training["tpr"] == tpr])(rows, 0.8)
+        alone = direct(training[training["tpr"] == tpr])(rows)
         at_rows = target["tpr"].to_numpy() == tpr
         for name in ("predicted", "lower", "upper"):
             assert getattr(interval, name)[at_rows] == pytest.approx(getattr(alone, name))
     assert interval.level == 0.8
     assert interval.method.startswith("per tpr: analytic")
-    rates = [direct(rows)(rows.iloc[:1], 0.8).drift_rate for _, rows in training.groupby("tpr")]
+    rates = [direct(rows)(rows.iloc[:1]).drift_rate for _, rows in training.groupby("tpr")]
     assert interval.drift_rate == pytest.approx(max(rates))
+    assert per_ratio_forecaster(direct)(training)(target, 0.5).level == 0.5  # a level asked of the predictor
 
 
-def test_per_ratio_interval_fitter_predicts_as_per_ratio_forecaster_in_a_backtest():
+def test_per_ratio_forecaster_of_intervals_predicts_as_of_points_in_a_backtest():
     runs = synthetic_runs(noise=0.003, seed=2)
-    per_ratio = per_ratio_interval_fitter(law_interval_fitter("direct"))
-    with_intervals = backtest_intervals(runs, per_ratio, compute_cut=3e21)
+    per_ratio = per_ratio_forecaster(law_interval_forecaster("direct"))
+    with_intervals = backtest(runs, per_ratio, compute_cut=3e21)
     points = backtest(runs, per_ratio_forecaster(direct_law_forecaster()), compute_cut=3e21)
     assert with_intervals["predicted"].to_numpy() == pytest.approx(points["predicted"].to_numpy())
     assert (with_intervals["lower"] < with_intervals["predicted"]).all()
     assert (with_intervals["predicted"] < with_intervals["upper"]).all()
 
 
-def test_per_ratio_interval_fitter_refuses_an_unseen_ratio():
+def test_per_ratio_forecaster_of_intervals_refuses_an_unseen_ratio():
     runs = synthetic_runs(noise=0.003, seed=2)
-    predict = per_ratio_interval_fitter(law_interval_fitter("direct"))(runs[runs["tpr"] != 40])
+    predict = per_ratio_forecaster(law_interval_forecaster("direct"))(runs[runs["tpr"] != 40])
     with pytest.raises(ScalingDataError, match=r"No training runs at tpr \[40.0\]"):
-        predict(runs[runs["tpr"] == 40], 0.9)
+        predict(runs[runs["tpr"] == 40])
 
 
 def test_interval_backtest_figure_calls_each_predictor_once_and_draws_every_ratio():
     runs = synthetic_runs(noise=0.003, seed=2).assign(benchmark="hellaswag", metric="acc_norm")
-    predict = per_ratio_interval_fitter(law_interval_fitter("direct"))(runs[runs["flops"] <= 3e21])
+    predict = per_ratio_forecaster(law_interval_forecaster("direct"))(runs[runs["flops"] <= 3e21])
     calls = []
 
     def recording_predict(rows, level):

@@ -11,12 +11,11 @@ import pytest
 import scalelib.evaluation.two_stage as two_stage_module
 from scalelib.evaluation.backtest import backtest
 from scalelib.laws.direct_law import direct_law_forecaster
-from scalelib.evaluation.intervals import LEVEL, PredictionInterval, bootstrap_interval_fitter, law_interval_fitter
+from scalelib.evaluation.intervals import LEVEL, PredictionInterval, bootstrap_interval_forecaster, law_interval_forecaster
 from scalelib.laws.loss_law import fit_loss_law
 from scalelib.laws.loss_to_accuracy import fit_flp_m_map, fit_logistic_map
 from scalelib.data.normalise import ScalingDataError
 from scalelib.evaluation.method_comparison import (
-    backtest_interval_methods,
     backtest_methods,
     forecast_curves,
     head_to_head,
@@ -113,14 +112,14 @@ def test_flp_m_composition_uses_all_three_forecast_losses(frame):
 
 
 def test_backtests_share_splits_with_the_direct_law(frame):
-    fitters = {"direct": direct_law_forecaster(), **two_stage_forecasters()}
-    results = backtest_methods(frame, fitters, {"dclm": (1e20, CUT)})
+    forecasters = {"direct": direct_law_forecaster(), **two_stage_forecasters()}
+    results = backtest_methods(frame, forecasters, {"dclm": (1e20, CUT)})
     assert list(results.columns[:1]) == ["method"]
     held_out = {
         method: set(map(tuple, rows[["mixture", "benchmark", "run", "split"]].to_numpy()))
         for method, rows in results.groupby("method")
     }
-    assert set(held_out) == set(fitters)
+    assert set(held_out) == set(forecasters)
     assert all(runs == held_out["direct"] for runs in held_out.values())
     direct_alone = backtest(frame, direct_law_forecaster(), compute_cut=CUT)
     assert set(direct_alone["run"]) == set(results.loc[results["split"] == f"C <= {CUT:.0e}", "run"])
@@ -189,8 +188,8 @@ def test_forecast_curves_predict_from_compute_and_leave_out_refused_benchmarks(f
     assert curves["logistic"]["triviaqa_1shot"](grid).shape == (2,)
 
 
-def test_forecast_curves_of_an_interval_fitter_return_intervals(frame):
-    direct = law_interval_fitter("direct", progress=False)
+def test_forecast_curves_of_an_interval_forecaster_return_intervals(frame):
+    direct = law_interval_forecaster("direct", progress=False)
     curves = forecast_curves(frame, {"direct": direct}, compute_cut=CUT)
     interval = curves["direct"]["hellaswag"](np.array([1e22, 1e23]))
     assert isinstance(interval, PredictionInterval)
@@ -198,17 +197,17 @@ def test_forecast_curves_of_an_interval_fitter_return_intervals(frame):
     assert (interval.lower < interval.predicted).all() and (interval.predicted < interval.upper).all()
 
 
-def test_backtest_interval_methods_covers_every_method_mixture_and_cut(frame):
-    fitters = {
-        "direct": law_interval_fitter("direct", progress=False),
-        "logistic": bootstrap_interval_fitter(
-            two_stage_forecaster(fit_logistic_map), n_resamples=20, progress=False
+def test_backtest_methods_of_intervals_covers_every_method_mixture_and_cut(frame):
+    forecasters = {
+        "direct": law_interval_forecaster("direct", level=0.8, progress=False),
+        "logistic": bootstrap_interval_forecaster(
+            two_stage_forecaster(fit_logistic_map), level=0.8, n_resamples=20, progress=False
         ),
     }
-    results = backtest_interval_methods(frame, fitters, {"dclm": (CUT, 1e22)}, level=0.8)
+    results = backtest_methods(frame, forecasters, {"dclm": (CUT, 1e22)})
     assert results.columns[0] == "method"
     assert set(results.groupby(["method", "split"]).size().index) == {
-        (method, split) for method in fitters for split in ("C <= 1e+21", "C <= 1e+22")
+        (method, split) for method in forecasters for split in ("C <= 1e+21", "C <= 1e+22")
     }
     fitted = results[results["status"] == "ok"]
     assert (fitted["level"] == 0.8).all()

@@ -14,9 +14,9 @@ from scalelib.data import released as data
 from scalelib.evaluation.backtest import backtest
 from scalelib.data.benchmark_info import ALIASES, BENCHMARKS, CHANCE_LEVELS, chance_level_table, known_chance
 from scalelib.cli import main, read_runs
-from scalelib.evaluation.intervals import backtest_intervals, law_interval_fitter
+from scalelib.evaluation.intervals import law_interval_forecaster
 from scalelib.data.normalise import ScalingDataError
-from scalelib.laws.ratio_law import per_ratio_interval_fitter
+from scalelib.laws.ratio_law import per_ratio_forecaster
 from scalelib.runs.your_runs import (
     aggregate_mean,
     fit_away_from_chance,
@@ -295,12 +295,12 @@ def test_12_value_column_and_mixture_are_read(tmp_path):
 # 13. --------------------------------------------------------------- per-ratio failures caught per task
 
 
-def test_13_per_ratio_interval_fitter_failure_is_one_skipped_task():
+def test_13_per_ratio_interval_forecaster_failure_is_one_skipped_task():
     good = runs(("good",), tpr=20)
     bad = pd.concat([runs(("bad",), tpr=20), runs(("bad",), tpr=40).assign(flops=lambda f: f["flops"] * 1e4)])
     frame = pd.concat([good, bad], ignore_index=True).rename(columns={"accuracy": "value"})
     frame["run"] = frame["run"] + frame["tpr"].astype(str)
-    result = backtest_intervals(frame, per_ratio_interval_fitter(law_interval_fitter("direct")), compute_cut=1.5e21)
+    result = backtest(frame, per_ratio_forecaster(law_interval_forecaster("direct")), compute_cut=1.5e21)
     by_task = result.groupby("benchmark")["status"].agg(set)
     assert by_task["bad"] == {"skipped"} and "No training runs at tpr [40" in result.loc[
         result["benchmark"] == "bad", "reason"].iloc[0]
@@ -328,7 +328,7 @@ def test_aggregate_mean_uses_the_mean_chance_level():
     assert mean["value"].tolist() == pytest.approx([0.7, 0.6])
 
 
-def test_line_baseline_is_a_fitter():
+def test_line_baseline_is_a_forecaster():
     frame = runs(("task",)).rename(columns={"accuracy": "value"})
     result = backtest(frame, line_forecaster(), compute_cut=3e20)
     assert (result["status"] == "ok").all()
@@ -358,14 +358,14 @@ def test_fit_away_from_chance_leaves_near_chance_runs_out_of_the_fit_and_scores_
                          "value": value, "chance": 0.25, "n_items": 1000})
     assert near_chance(rows).tolist() == [True, True] + [False] * 8 + [True, False]
     seen = []
-    fitter = law_interval_fitter("direct")
-    result = backtest_intervals(
-        rows, fit_away_from_chance(lambda training: seen.append(training) or fitter(training)), compute_cut=1e21
+    forecaster = law_interval_forecaster("direct")
+    result = backtest(
+        rows, fit_away_from_chance(lambda training: seen.append(training) or forecaster(training)), compute_cut=1e21
     )
     assert seen[0]["run"].tolist() == [f"r{i}" for i in range(2, 9)]  # the two floor runs left out
     assert result["run"].tolist() == ["r9", "r10", "r11"] and (result["status"] == "ok").all()  # r10 scored
     with pytest.raises(ScalingDataError, match="clearly above chance"):
-        fit_away_from_chance(fitter, "bnsl")(rows[rows["flops"] <= 1e20])
+        fit_away_from_chance(forecaster, "bnsl")(rows[rows["flops"] <= 1e20])
 
 
 def test_a_failed_backtest_is_warned_about_and_a_good_one_is_not():

@@ -9,18 +9,12 @@ from __future__ import annotations
 import pandas as pd
 
 from scalelib.data import released as data
-from scalelib.interfaces import Fitter
+from scalelib.interfaces import Forecaster
 from scalelib.evaluation.backtest import above_chance_only, backtest, backtest_at_cuts, summarise_backtest
 from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
 from scalelib.book.compute_cuts import BOOK_CUTS, PAPER_CUT
 from scalelib.laws.direct_law import direct_law_forecaster, fit_direct_law
-from scalelib.evaluation.intervals import (
-    LEVEL,
-    IntervalFitter,
-    backtest_intervals,
-    law_interval_fitter,
-    summarise_intervals,
-)
+from scalelib.evaluation.intervals import LEVEL, law_interval_forecaster, summarise_intervals
 from scalelib.data.normalise import drop_at_or_below_chance
 from scalelib.evaluation.per_benchmark import fit_law_by_benchmark
 
@@ -61,8 +55,8 @@ def tpr20_scores() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 
 def direct_backtests(
-    scores: pd.DataFrame, interval_fitter: IntervalFitter, *, cuts: dict[str, list[float]] | None = None,
-    point_fitter: Fitter | None = None,
+    scores: pd.DataFrame, interval_forecaster: Forecaster, *, cuts: dict[str, list[float]] | None = None,
+    point_forecaster: Forecaster | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The direct law backtested at the book's cuts, points and intervals, and their summary.
 
@@ -74,12 +68,12 @@ def direct_backtests(
     ----------
     scores
         Every score, at or below chance too (:func:`tpr20_scores`, first frame).
-    interval_fitter
-        The interval fitter, e.g. ``law_interval_fitter("direct")``.
+    interval_forecaster
+        The interval forecaster, e.g. ``law_interval_forecaster("direct")``.
     cuts
         ``{mixture: cuts}``; default :data:`BOOK_CUTS`.
-    point_fitter
-        The point fitter; default Eq. 2's closed form.
+    point_forecaster
+        The point forecaster; default Eq. 2's closed form.
 
     Returns
     -------
@@ -89,8 +83,8 @@ def direct_backtests(
         intervals' ``coverage`` and ``mean_width_points``.
     """
     cuts = BOOK_CUTS if cuts is None else cuts
-    points = backtest_at_cuts(scores, above_chance_only(point_fitter or direct_law_forecaster()), cuts)
-    intervals = backtest_at_cuts(scores, above_chance_only(interval_fitter), cuts, run_backtest=backtest_intervals)
+    points = backtest_at_cuts(scores, above_chance_only(point_forecaster or direct_law_forecaster()), cuts)
+    intervals = backtest_at_cuts(scores, above_chance_only(interval_forecaster), cuts)
     coverage = summarise_intervals(intervals, by=CASE_KEYS)[[*CASE_KEYS, "coverage", "mean_width_points"]]
     return points, intervals, summarise_backtest(points).merge(coverage, on=CASE_KEYS, how="left")
 
@@ -148,7 +142,7 @@ def coverage_by_drift_degrees_of_freedom(
 ) -> pd.DataFrame:
     """Coverage of the direct law's calibrated intervals per mixture, for each drift quantile.
 
-    The analytic interval (:func:`scalelib.evaluation.intervals.law_interval_fitter`, ``"direct"``)
+    The analytic interval (:func:`scalelib.evaluation.intervals.law_interval_forecaster`, ``"direct"``)
     is backtested at the cuts with the drift term's Student-t quantile at each number of
     degrees of freedom in ``degrees``; everything else (fit, drift rate) is unchanged.
     As in :func:`direct_backtests`, fits use the training runs above chance and every
@@ -164,10 +158,8 @@ def coverage_by_drift_degrees_of_freedom(
     cuts = BOOK_CUTS if cuts is None else cuts
     summaries = []
     for nu in degrees:
-        fitter = law_interval_fitter("direct", drift_degrees_of_freedom=nu, progress=False)
-        intervals = backtest_at_cuts(
-            scores, above_chance_only(fitter), cuts, run_backtest=backtest_intervals, level=level
-        )
+        forecaster = law_interval_forecaster("direct", level=level, drift_degrees_of_freedom=nu, progress=False)
+        intervals = backtest_at_cuts(scores, above_chance_only(forecaster), cuts)
         summaries.append(summarise_intervals(intervals, by=["mixture"]).assign(degrees_of_freedom=nu))
     columns = ["mixture", "degrees_of_freedom", "coverage", "mean_width_points", "n_held_out"]
     return pd.concat(summaries, ignore_index=True)[columns]

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from scalelib.data import released as data
-from scalelib.interfaces import Fitter
+from scalelib.interfaces import Forecaster
 from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
 from scalelib.book.compute_cuts import BOOK_CUTS
 from scalelib.laws.direct_law import direct_law_forecaster
@@ -75,7 +75,7 @@ def two_stage_points(data_dir: Path | str | None = None) -> tuple[pd.DataFrame, 
     return (scores, *drop_at_or_below_chance(scores))
 
 
-def chapter_methods(*, task_loss: bool = True) -> dict[str, Fitter]:
+def chapter_methods(*, task_loss: bool = True) -> dict[str, Forecaster]:
     """The methods of the head-to-head backtests, by label, in the chapter's order.
 
     ``direct`` (:func:`scalelib.laws.direct_law.direct_law_forecaster`), ``linear``,

@@ -146,9 +146,9 @@ def coverage_by_run(result: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     result
-        Output of :func:`scalelib.evaluation.intervals.backtest_split_intervals` (or
-        :func:`~scalelib.evaluation.intervals.backtest_intervals`) on pass@k rows, several
-        concatenated if wished; columns ``split, benchmark, run, status, covered``.
+        Output of :func:`scalelib.evaluation.backtest.backtest_split` (or
+        :func:`~scalelib.evaluation.backtest.backtest`) with an interval forecaster on pass@k
+        rows, several concatenated if wished; columns ``split, benchmark, run, status, covered``.
 
     Returns
     -------

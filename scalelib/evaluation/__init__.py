@@ -4,5 +4,5 @@
 :mod:`~scalelib.evaluation.intervals` (intervals for every law, and their coverage),
 :mod:`~scalelib.evaluation.auto_forecast` (the evidence-weighted forecaster), the naive
 baselines, win counts and method comparisons. Everything here takes a law description
-or a fitter, never a law's name in an ``if``.
+or a forecaster, never a law's name in an ``if``.
 """

@@ -151,10 +151,10 @@ def compare_with_single_laws(
         target = rows[target_rows_mask(rows, target_tpr)].reset_index(drop=True)
         for cut in cuts:
             auto.append(auto_backtest(rows, compute_cut=cut, target_tpr=target_tpr))
-            fitters = {**{law: above_chance_only(SINGLE_LAWS[law]()) for law in laws},
+            forecasters = {**{law: above_chance_only(SINGLE_LAWS[law]()) for law in laws},
                        **{name: BASELINES[name]() for name in baselines}}
-            for name, fitter in fitters.items():
-                summary = summarise_backtest(backtest(target, fitter, compute_cut=cut))
+            for name, forecaster in forecasters.items():
+                summary = summarise_backtest(backtest(target, forecaster, compute_cut=cut))
                 errors.append(summary[["mixture", "split", "benchmark", "mean_abs_error"]].assign(law=name))
     auto = pd.concat(auto, ignore_index=True)
     table = pd.concat(errors).set_index(["mixture", "split", "benchmark", "law"])["mean_abs_error"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scalelib.interfaces import Fitter, Predictor
+from scalelib.interfaces import Forecaster, Predictor
 from scalelib.interfaces import Law
 from scalelib.laws.registry import law as registered_law
 from scalelib.laws.loss_to_accuracy import fit_logistic_map
@@ -54,8 +54,8 @@ class Candidate:
         Short name and the law's equation, as text.
     min_runs
         Fewest fitted runs: the law's parameters plus one.
-    make_fitter
-        Builds the law's :data:`~scalelib.interfaces.Fitter` (given the compute column).
+    make_forecaster
+        Builds the law's :data:`~scalelib.interfaces.Forecaster` (given the compute column).
     across_ratios
         True for Eq. 4, fitted on every ratio's rows; False for laws of one ratio.
     needs_columns
@@ -65,7 +65,7 @@ class Candidate:
     name: str
     equation: str
     min_runs: int
-    make_fitter: Callable[[str], Fitter]
+    make_forecaster: Callable[[str], Forecaster]
     across_ratios: bool = False
     needs_columns: tuple[str, ...] = ()
 
@@ -91,7 +91,7 @@ class Candidate:
             fitted = rows[target.to_numpy(bool)]
         if len(fitted) < self.min_runs or fitted[compute_column].nunique() < 2:
             raise ScalingDataError(f"{self.name}: {len(fitted)} runs, at least {self.min_runs} needed.")
-        predict = self.make_fitter(compute_column)(fitted.copy())
+        predict = self.make_forecaster(compute_column)(fitted.copy())
         return lambda scored: np.asarray(predict(scored), dtype=float)
 
 

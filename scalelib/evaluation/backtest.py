@@ -1,18 +1,23 @@
-"""Held-out backtests by a compute cut-off, for any law.
+"""Held-out backtests by a compute cut-off, for any law, of point forecasts and of intervals.
 
 A backtest fits a law, benchmark by benchmark, on the runs with ``C <= compute_cut``
 and compares its predictions with the observed accuracy of every run with
-``C > compute_cut``. It knows nothing about the law: the law enters as a *fitter*,
+``C > compute_cut``. It knows nothing about the law: the law enters as a *forecaster*
+(:data:`~scalelib.interfaces.Forecaster`),
 
 .. code-block:: python
 
-    fit(training_rows: DataFrame) -> predict(rows: DataFrame) -> np.ndarray  # raw accuracy
+    forecaster(training_rows: DataFrame) -> predict(rows: DataFrame)
+    predict(rows) -> np.ndarray  # raw accuracy, or a PredictionInterval
 
 that receives all columns of one benchmark's training rows (``params``, ``tokens``,
-``tpr``, ``n_items`` ... pass through, so laws needing them can use them).
+``tpr``, ``n_items`` ... pass through, so laws needing them can use them). Every step
+takes forecasters of point forecasts and of intervals alike: a predictor returning a
+:class:`~scalelib.interfaces.PredictionInterval` adds the interval's columns (bounds,
+width, coverage) to the backtest.
 :func:`~scalelib.interfaces.law_forecaster` turns any ``fit_<law>(compute, accuracy, *, chance, labels)``
-into such a fitter; each law module exposes a ready-made one.
-:func:`above_chance_only` makes a fitter drop its training rows at or below chance
+into a forecaster; each law module exposes a ready-made one.
+:func:`above_chance_only` makes a forecaster drop its training rows at or below chance
 while every held-out run is still scored at its observed value: which runs are scored
 must not depend on their outcome.
 :func:`forecasts_below_cut` fits the same way and returns each benchmark's forecast as a
@@ -29,17 +34,17 @@ from numpy.typing import ArrayLike
 
 from scalelib.data.normalise import ScalingDataError, drop_at_or_below_chance, evaluation_noise_points
 from scalelib.data.validation import check_compute, check_numeric_columns, check_unique_index
-from scalelib.interfaces import Fitter, Predictor
+from scalelib.interfaces import Forecaster, PredictionInterval, Predictor
 
 REQUIRED_COLUMNS = ("run", "benchmark", "value", "chance")
 
 
-def above_chance_only(fit: Fitter) -> Fitter:
-    """``fit`` on the training rows strictly above chance: the book's default treatment of a law.
+def above_chance_only(forecaster: Forecaster) -> Forecaster:
+    """``forecaster`` on the training rows strictly above chance: the book's default treatment of a law.
 
-    The held-out rows are not touched, so a backtest with this fitter scores every
+    The held-out rows are not touched, so a backtest with this forecaster scores every
     held-out run, at or below chance too (dropping those before the split would select
-    the held-out runs on their outcome). Works for point and interval fitters alike.
+    the held-out runs on their outcome). Works for point and interval forecasters alike.
     """
 
     def fit_above_chance(training_rows: pd.DataFrame) -> Predictor:
@@ -48,7 +53,7 @@ def above_chance_only(fit: Fitter) -> Fitter:
             raise ScalingDataError(
                 f"All {len(training_rows)} training runs are at or below chance: there is nothing to fit."
             )
-        return fit(kept)
+        return forecaster(kept)
 
     return fit_above_chance
 
@@ -59,12 +64,12 @@ def _group_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def backtest(
-    frame: pd.DataFrame, fit: Fitter, *, compute_cut: float, compute_column: str = "flops"
+    frame: pd.DataFrame, forecaster: Forecaster, *, compute_cut: float, compute_column: str = "flops"
 ) -> pd.DataFrame:
     """Fit on runs with ``C <= compute_cut`` and predict every run above the cut.
 
     The compute-cut case of :func:`backtest_split`: one law is fitted per benchmark (per
-    ``(mixture, benchmark)`` when the frame has a ``mixture`` column); the fitter sees
+    ``(mixture, benchmark)`` when the frame has a ``mixture`` column); the forecaster sees
     only that benchmark's training rows, with all their columns; the held-out rows are
     passed to the returned predictor only. Frames must hold one metric per benchmark
     for laws that expect one row per run.
@@ -74,8 +79,10 @@ def backtest(
     frame
         Tidy frame, one row per (run, benchmark), with at least columns ``run``,
         ``benchmark``, ``compute_column``, ``value`` (raw accuracy) and ``chance``.
-    fit
-        A :data:`Fitter`, e.g. ``direct_law_forecaster()``.
+    forecaster
+        A :data:`~scalelib.interfaces.Forecaster` of point forecasts, e.g.
+        ``direct_law_forecaster()``, or of intervals, e.g.
+        ``scalelib.evaluation.intervals.law_interval_forecaster("direct")``.
     compute_cut
         Runs with compute ``<= compute_cut`` are fitted, the others held out.
     compute_column
@@ -84,8 +91,10 @@ def backtest(
     Returns
     -------
     pandas.DataFrame
-        As :func:`backtest_split`, with ``split`` = ``"C <= {compute_cut:.0e}"`` and an
-        extra column ``compute_cut``.
+        As :func:`backtest_split` (with the interval columns for a forecaster of
+        intervals), with ``split`` = ``"C <= {compute_cut:.0e}"`` and an extra column
+        ``compute_cut``. Summarise with :func:`summarise_backtest` (errors) or
+        :func:`scalelib.evaluation.intervals.summarise_intervals` (coverage and width).
 
     Raises
     ------
@@ -106,7 +115,7 @@ def backtest(
     check_compute(frame[compute_column], name=compute_column,
                   labels=frame["run"].to_numpy() if "run" in frame.columns else None)
     result = backtest_split(
-        frame, fit, held_out=frame[compute_column] > compute_cut,
+        frame, forecaster, held_out=frame[compute_column] > compute_cut,
         split=f"C <= {compute_cut:.0e}", sort_column=compute_column,
     )
     result.insert(result.columns.get_loc("n_train"), "compute_cut", compute_cut)
@@ -114,30 +123,21 @@ def backtest(
 
 
 def backtest_at_cuts(
-    frame: pd.DataFrame,
-    fit: Callable,
-    compute_cuts: Mapping[str, Sequence[float]],
-    *,
-    run_backtest: Callable[..., pd.DataFrame] = backtest,
-    **options: object,
+    frame: pd.DataFrame, forecaster: Forecaster, compute_cuts: Mapping[str, Sequence[float]]
 ) -> pd.DataFrame:
-    """Backtest one law on each mixture at each of its compute cuts, results concatenated.
+    """:func:`backtest` of one law on each mixture at each of its compute cuts, results concatenated.
 
     Parameters
     ----------
     frame
         Rows of several mixtures (column ``mixture``).
-    fit
-        The fitter handed to ``run_backtest``.
+    forecaster
+        The :data:`~scalelib.interfaces.Forecaster` (of point forecasts or of intervals).
     compute_cuts
         ``{mixture: cuts}``, e.g. ``{"dclm": [1e21, 1e22], "c4": [1e20, 1e21]}``.
-    run_backtest
-        :func:`backtest` (default) or :func:`scalelib.evaluation.intervals.backtest_intervals`.
-    **options
-        Passed to ``run_backtest`` (e.g. ``level`` for intervals).
     """
     return pd.concat([
-        run_backtest(frame[frame["mixture"] == mixture], fit, compute_cut=cut, **options)
+        backtest(frame[frame["mixture"] == mixture], forecaster, compute_cut=cut)
         for mixture, cuts in compute_cuts.items() for cut in cuts
     ], ignore_index=True)
 
@@ -156,34 +156,36 @@ def forecast_rows(training_rows: pd.DataFrame, compute: ArrayLike, compute_colum
 
 
 def forecasts_below_cut(
-    frame: pd.DataFrame, fit: Callable[[pd.DataFrame], Callable], *, compute_cut: float, compute_column: str = "flops"
-) -> dict[str, Callable[[ArrayLike], object]]:
+    frame: pd.DataFrame, forecaster: Forecaster, *, compute_cut: float, compute_column: str = "flops"
+) -> dict[str, Callable[[ArrayLike], np.ndarray | PredictionInterval]]:
     """Fit each benchmark's rows with ``C <= compute_cut``; return its forecast as a function of compute.
 
     The figure counterpart of :func:`backtest` (same fits), for
-    :func:`scalelib.plots.figures.plot_forecasts`.
+    :func:`scalelib.plots.figures.plot_forecasts`, which draws point forecasts as lines
+    and shades intervals.
 
     Parameters
     ----------
     frame
         One mixture's rows (columns ``benchmark``, the compute, ``value``, ``chance`` ...).
-    fit
-        A :data:`Fitter`, or any callable ``fit(training_rows) -> predict(rows)`` such as
-        an interval fitter bound to a level (:func:`scalelib.evaluation.intervals.interval_forecasts`).
+    forecaster
+        A :data:`~scalelib.interfaces.Forecaster` of point forecasts or of intervals.
 
     Returns
     -------
     dict
         ``{benchmark: forecast(compute)}``, ``forecast`` returning what the predictor
-        returns for :func:`forecast_rows` at that compute. Benchmarks whose training rows
-        the fitter refuses (:class:`~scalelib.data.normalise.ScalingDataError`) are left out.
+        returns for :func:`forecast_rows` at that compute (an array, or a
+        :class:`~scalelib.interfaces.PredictionInterval` at the forecaster's level).
+        Benchmarks whose training rows the forecaster refuses
+        (:class:`~scalelib.data.normalise.ScalingDataError`) are left out.
     """
     check_numeric_columns(frame, [compute_column])
     training = frame[frame[compute_column] <= compute_cut]
     by_benchmark = {}
     for benchmark, rows in training.groupby("benchmark", sort=True):
         try:
-            predict = fit(rows.copy())
+            predict = forecaster(rows.copy())
         except ScalingDataError:
             continue
         by_benchmark[str(benchmark)] = (
@@ -192,9 +194,32 @@ def forecasts_below_cut(
     return by_benchmark
 
 
+def _point_forecast(forecast: np.ndarray | PredictionInterval, key: object, n_rows: int) -> np.ndarray:
+    """The point forecast of a predictor's output (an interval's ``predicted``), checked to have one value per row."""
+    predicted = np.asarray(forecast.predicted if isinstance(forecast, PredictionInterval) else forecast, dtype=float)
+    if predicted.shape != (n_rows,):
+        raise ValueError(f"Predictor for {key} returned shape {predicted.shape}, expected ({n_rows},).")
+    return predicted
+
+
+def _add_interval_columns(result: pd.DataFrame, bounds: np.ndarray, level: float) -> pd.DataFrame:
+    """Insert ``lower``, ``upper``, ``width_points`` and ``covered`` after ``error_points``; ``level`` last."""
+    position = result.columns.get_loc("error_points") + 1
+    covered = (bounds[:, 0] <= result["observed"]) & (result["observed"] <= bounds[:, 1])
+    for offset, (name, values) in enumerate({
+        "lower": bounds[:, 0],
+        "upper": bounds[:, 1],
+        "width_points": 100.0 * (bounds[:, 1] - bounds[:, 0]),
+        "covered": pd.array(np.where(result["status"] == "ok", covered, pd.NA), dtype="boolean"),
+    }.items()):
+        result.insert(position + offset, name, values)
+    result["level"] = level
+    return result
+
+
 def backtest_split(
     frame: pd.DataFrame,
-    fit: Fitter,
+    forecaster: Forecaster,
     *,
     held_out: pd.Series,
     split: str,
@@ -216,8 +241,10 @@ def backtest_split(
         Tidy frame, one row per (run, benchmark) (or per (run, benchmark, k) for
         pass@k), with at least columns ``run``, ``benchmark``, ``value`` (raw
         accuracy) and ``chance``.
-    fit
-        A :data:`Fitter`.
+    forecaster
+        A :data:`~scalelib.interfaces.Forecaster`; its predictor returns point forecasts
+        (an array) or a :class:`~scalelib.interfaces.PredictionInterval`, whose point
+        forecast is the ``predicted`` column.
     held_out
         Boolean Series aligned with ``frame``: True for rows to predict.
     split
@@ -234,11 +261,14 @@ def backtest_split(
         One row per held-out row, sorted by benchmark then ``sort_column``, with columns
         ``mixture`` (if present), ``benchmark``, ``run``, ``sort_column``, ``observed``,
         ``predicted`` (raw accuracy), ``error_points`` (100 x (predicted - observed)),
-        ``split``, ``n_train`` (training rows passed to the fitter; :func:`above_chance_only`
+        ``split``, ``n_train`` (training rows passed to the forecaster; :func:`above_chance_only`
         fits those above chance among them), ``status`` and ``reason``; when the frame
         has an ``n_items`` column, also ``noise_points``: the evaluation noise of the
         observed accuracy p on n items, ``100 sqrt(p (1 - p) / n)``, the error a
-        perfect forecast would still show. A benchmark
+        perfect forecast would still show. When the predictors return intervals, also
+        ``lower``, ``upper`` (raw accuracy), ``width_points`` (100 x (upper - lower))
+        and ``covered`` (``lower <= observed <= upper``; missing for skipped
+        benchmarks) after ``error_points``, and ``level`` last. A benchmark
         whose training rows the law refuses, or whose held-out rows its predictor
         refuses (a :class:`~scalelib.data.normalise.ScalingDataError`: too few points,
         accuracy at or below chance, a ratio without training runs ...) is not dropped: its held-out rows have ``status="skipped"``,
@@ -252,6 +282,8 @@ def backtest_split(
         Before any fit, for a frame whose index repeats a label (rows could not be
         matched to their forecasts; reset it) or whose ``value`` or ``chance`` column
         holds anything but numbers.
+    ValueError
+        If the predictors return intervals of different levels.
     """
     missing = [c for c in (*REQUIRED_COLUMNS, sort_column, *extra_columns) if c not in frame.columns]
     if missing:
@@ -260,7 +292,7 @@ def backtest_split(
     check_numeric_columns(frame, ["value", "chance"])
     held_out = pd.Series(held_out, index=frame.index, dtype=bool)
     group_columns = _group_columns(frame)
-    reports = []
+    reports, bounds, levels = [], [], set()
     for key, rows in frame.groupby(group_columns, sort=True):
         is_held_out = held_out.loc[rows.index]
         predicted_rows = rows[is_held_out].sort_values(sort_column, kind="stable")
@@ -270,28 +302,28 @@ def backtest_split(
         passed_through = list(dict.fromkeys([sort_column, *extra_columns]))
         report = predicted_rows[[*group_columns, "run", *passed_through]].copy()
         report["observed"] = predicted_rows["value"].to_numpy()
+        report_bounds = np.full((len(predicted_rows), 2), np.nan)
         try:
-            predict = fit(training.copy())
-            predicted = np.asarray(predict(predicted_rows.copy()), dtype=float)
+            predict = forecaster(training.copy())
+            forecast = predict(predicted_rows.copy())
         except ScalingDataError as error:  # refused by the fit, or by the predictor (e.g. an unseen ratio)
             report["predicted"] = np.nan
             report["status"] = "skipped"
             report["reason"] = str(error)
         else:
-            if predicted.shape != (len(predicted_rows),):
-                raise ValueError(
-                    f"Predictor for {key} returned shape {predicted.shape}, "
-                    f"expected ({len(predicted_rows)},)."
-                )
-            report["predicted"] = predicted
+            report["predicted"] = _point_forecast(forecast, key, len(predicted_rows))
             report["status"] = "ok"
             report["reason"] = ""
+            if isinstance(forecast, PredictionInterval):
+                report_bounds = np.column_stack([forecast.lower, forecast.upper])
+                levels.add(forecast.level)
         report["error_points"] = 100.0 * (report["predicted"] - report["observed"])
         if "n_items" in predicted_rows.columns:
             report["noise_points"] = evaluation_noise_points(report["observed"], predicted_rows["n_items"])
         report["split"] = split
         report["n_train"] = len(training)
         reports.append(report)
+        bounds.append(report_bounds)
     columns = [
         *group_columns, "run", *dict.fromkeys([sort_column, *extra_columns]), "observed", "predicted", "error_points",
         *(["noise_points"] if "n_items" in frame.columns else []),
@@ -299,7 +331,12 @@ def backtest_split(
     ]
     if not reports:
         return pd.DataFrame(columns=columns)
-    return pd.concat(reports, ignore_index=True)[columns]
+    result = pd.concat(reports, ignore_index=True)[columns]
+    if len(levels) > 1:
+        raise ValueError(f"The predictors returned intervals at several levels {sorted(levels)}; expected one.")
+    if levels:
+        result = _add_interval_columns(result, np.concatenate(bounds), levels.pop())
+    return result
 
 
 def summarise_backtest(result: pd.DataFrame) -> pd.DataFrame:
@@ -308,7 +345,8 @@ def summarise_backtest(result: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     result
-        The frame returned by :func:`backtest` (several cuts may be concatenated).
+        The frame returned by :func:`backtest` or :func:`backtest_split` (several cuts
+        may be concatenated).
 
     Returns
     -------

@@ -8,7 +8,7 @@ the laws (Owen 2024 reports both next to every law):
 * **the last observed score**: the accuracy of the largest training run, carried
   forward unchanged (:func:`last_score_forecaster`).
 
-Both are :data:`~scalelib.interfaces.Fitter` objects for :func:`scalelib.evaluation.backtest.backtest`.
+Both are :data:`~scalelib.interfaces.Forecaster` objects for :func:`scalelib.evaluation.backtest.backtest`.
 They see every training run, including runs at or below chance (neither transforms
 the score), and their forecasts are not kept inside (chance, 1): a baseline is
 meant to be naive.
@@ -19,13 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scalelib.interfaces import Fitter, Predictor
+from scalelib.interfaces import Forecaster, Predictor
 from scalelib.data.validation import ScalingDataError, check_compute
 
 __all__ = ["BASELINES", "last_score_forecaster", "line_forecaster", "line_slope_t_statistic"]
 
 
-def line_forecaster(*, compute_column: str = "flops") -> Fitter:
+def line_forecaster(*, compute_column: str = "flops") -> Forecaster:
     """A straight line of accuracy against log compute, ``p = a + b log C``.
 
     Fitted by ordinary least squares (``numpy.polyfit``, degree 1) on every training
@@ -34,7 +34,7 @@ def line_forecaster(*, compute_column: str = "flops") -> Fitter:
     Raises
     ------
     ScalingDataError
-        (from the fitter) When the training runs have fewer than two distinct compute
+        (from the forecaster) When the training runs have fewer than two distinct compute
         values.
     """
 
@@ -69,7 +69,7 @@ def line_slope_t_statistic(rows: pd.DataFrame, compute_column: str = "flops") ->
     return float(coefficients[1] / np.sqrt(slope_variance)) if slope_variance > 0 else float("inf")
 
 
-def last_score_forecaster(*, compute_column: str = "flops") -> Fitter:
+def last_score_forecaster(*, compute_column: str = "flops") -> Forecaster:
     """The last observed score: every forecast is the accuracy of the largest training run.
 
     With several training runs at the largest compute (repeats), their mean.
@@ -77,7 +77,7 @@ def last_score_forecaster(*, compute_column: str = "flops") -> Fitter:
     Raises
     ------
     ScalingDataError
-        (from the fitter) When there are no training rows.
+        (from the forecaster) When there are no training rows.
     """
 
     def fit(training_rows: pd.DataFrame) -> Predictor:
@@ -91,4 +91,4 @@ def last_score_forecaster(*, compute_column: str = "flops") -> Fitter:
 
 
 BASELINES = {"straight line": line_forecaster, "last score": last_score_forecaster}
-"""The naive baselines by name, as fitter factories."""
+"""The naive baselines by name, as forecaster factories."""

@@ -46,9 +46,9 @@ Everything random is drawn from generators seeded by ``seed``.
 The intervals live in modules of one concern each, and this module gathers their
 public names (the chapters import them from here):
 
-* :mod:`scalelib.interfaces` -- :class:`~scalelib.interfaces.PredictionInterval`,
-  :data:`~scalelib.interfaces.IntervalPredictor` and :data:`~scalelib.interfaces.IntervalFitter`,
-  the interval counterparts of :mod:`scalelib.evaluation.backtest`'s Predictor and Fitter, and
+* :mod:`scalelib.interfaces` -- :class:`~scalelib.interfaces.PredictionInterval`, what the
+  predictor of an interval forecaster returns (an :data:`~scalelib.interfaces.IntervalPredictor`;
+  the backtests of :mod:`scalelib.evaluation.backtest` take it as they take point forecasts), and
   where a forecast stands relative to the fitted runs
   (:func:`~scalelib.interfaces.extrapolation_efolds`,
   :func:`~scalelib.interfaces.extrapolation_distance`, :func:`~scalelib.interfaces.range_position`);
@@ -60,13 +60,13 @@ public names (the chapters import them from here):
   and its vectorised bootstrap; Eq. 5's analytic interval is in :mod:`scalelib.laws.pass_at_k_law`;
 * :mod:`scalelib.laws.drift_calibration` -- the drift rate, from backtests inside the
   training runs (:func:`~scalelib.laws.drift_calibration.estimate_drift_rate`);
-* :mod:`scalelib.evaluation.interval_fitters` -- :func:`~scalelib.evaluation.interval_fitters.law_interval_fitter`
-  (any law of :data:`scalelib.laws.registry.LAWS`) and
-  :func:`~scalelib.evaluation.interval_fitters.bootstrap_interval_fitter` (any
-  :data:`~scalelib.interfaces.Fitter`, e.g. two-stage);
-* :mod:`scalelib.evaluation.interval_backtests` -- intervals at given compute, per benchmark below
-  a cut, and their coverage in backtests
-  (:func:`~scalelib.evaluation.interval_backtests.summarise_intervals`).
+* :mod:`scalelib.evaluation.interval_forecasters` -- the interval forecasters
+  :func:`~scalelib.evaluation.interval_forecasters.law_interval_forecaster` (any law of
+  :data:`scalelib.laws.registry.LAWS`) and
+  :func:`~scalelib.evaluation.interval_forecasters.bootstrap_interval_forecaster` (around any
+  :data:`~scalelib.interfaces.Forecaster` of point forecasts, e.g. two-stage);
+* :mod:`scalelib.evaluation.interval_backtests` -- intervals at given compute, and their
+  coverage in backtests (:func:`~scalelib.evaluation.interval_backtests.summarise_intervals`).
 """
 
 from __future__ import annotations
@@ -82,24 +82,17 @@ from scalelib.laws.drift_calibration import (
     inner_backtest_errors,
 )
 from scalelib.interfaces import (
-    IntervalFitter,
     IntervalPredictor,
     PredictionInterval,
     extrapolation_distance,
     extrapolation_efolds,
     range_position,
 )
-from scalelib.evaluation.interval_backtests import (
-    backtest_intervals,
-    backtest_split_intervals,
-    forecast_interval,
-    interval_forecasts,
-    summarise_intervals,
-)
-from scalelib.evaluation.interval_fitters import (
-    bootstrap_interval_fitter,
+from scalelib.evaluation.interval_backtests import forecast_interval, summarise_intervals
+from scalelib.evaluation.interval_forecasters import (
+    bootstrap_interval_forecaster,
     bootstrap_predictions,
-    law_interval_fitter,
+    law_interval_forecaster,
 )
 from scalelib.laws.interval_math import (
     ACCURACY_MARGIN,
@@ -115,7 +108,7 @@ from scalelib.laws.interval_math import (
     transformed,
     untransformed,
 )
-from scalelib.laws.pass_at_k_law import pass_at_k_interval_fitter, pass_at_k_law_interval
+from scalelib.laws.pass_at_k_law import pass_at_k_interval_forecaster, pass_at_k_law_interval
 
 __all__ = [
     "LEVEL",
@@ -129,7 +122,6 @@ __all__ = [
     "Noise",
     "PredictionInterval",
     "IntervalPredictor",
-    "IntervalFitter",
     "transformed",
     "untransformed",
     "extrapolation_efolds",
@@ -137,7 +129,7 @@ __all__ = [
     "range_position",
     "direct_law_interval",
     "pass_at_k_law_interval",
-    "pass_at_k_interval_fitter",
+    "pass_at_k_interval_forecaster",
     "share_beyond_fitted_compute",
     "resample_runs",
     "direct_law_bootstrap",
@@ -145,11 +137,8 @@ __all__ = [
     "inner_backtest_errors",
     "estimate_drift_rate",
     "direct_law_variance_terms",
-    "law_interval_fitter",
-    "bootstrap_interval_fitter",
+    "law_interval_forecaster",
+    "bootstrap_interval_forecaster",
     "forecast_interval",
-    "interval_forecasts",
-    "backtest_intervals",
-    "backtest_split_intervals",
     "summarise_intervals",
 ]

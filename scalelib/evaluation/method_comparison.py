@@ -1,11 +1,10 @@
 """Several forecasting methods backtested on identical splits, and their errors side by side.
 
-Every method enters as a :data:`scalelib.interfaces.Fitter` (or an
-:data:`scalelib.evaluation.intervals.IntervalFitter`), so the direct law and every two-stage route
+Every method enters as a :data:`scalelib.interfaces.Forecaster` (of point forecasts or of
+intervals), so the direct law and every two-stage route
 (:mod:`scalelib.evaluation.two_stage`, :mod:`scalelib.evaluation.task_loss`) run through the same
 :func:`scalelib.evaluation.backtest.backtest` on the same rows and cuts.
-:func:`backtest_methods` and :func:`backtest_interval_methods` run them,
-:func:`summarise_methods` and :func:`head_to_head` set their mean absolute errors
+:func:`backtest_methods` runs them, :func:`summarise_methods` and :func:`head_to_head` set their mean absolute errors
 
 .. math::
 
@@ -25,19 +24,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from scalelib.interfaces import Fitter
+from scalelib.interfaces import Forecaster, PredictionInterval
 from scalelib.evaluation.backtest import above_chance_only, backtest_at_cuts, forecasts_below_cut, summarise_backtest
 from scalelib.data.benchmark_info import BENCHMARKS
-from scalelib.evaluation.intervals import (
-    LEVEL,
-    IntervalFitter,
-    PredictionInterval,
-    backtest_intervals,
-    summarise_intervals,
-)
+from scalelib.evaluation.intervals import summarise_intervals
 
 __all__ = [
-    "backtest_interval_methods",
     "backtest_methods",
     "forecast_curves",
     "head_to_head",
@@ -48,78 +40,40 @@ __all__ = [
 
 def backtest_methods(
     frame: pd.DataFrame,
-    fitters: dict[str, Fitter],
+    forecasters: dict[str, Forecaster],
     compute_cuts: dict[str, Sequence[float]],
 ) -> pd.DataFrame:
     """Backtest several methods on identical splits: every method, every mixture, every cut.
+
+    Every method is fitted on the training rows strictly above chance
+    (:func:`scalelib.evaluation.backtest.above_chance_only`: the same rows for all), and every
+    held-out row of ``frame`` is scored at its observed value, at or below chance too.
 
     Parameters
     ----------
     frame
         One row per (run, benchmark) with a ``mixture`` column (and the loss columns
-        if two-stage methods are among ``fitters``); every method sees the same rows:
-        it is fitted on the training rows above chance, and every held-out row is
-        scored at its observed value, at or below chance too.
-    fitters
-        ``{method label: Fitter}``, e.g. the direct law and :func:`two_stage_forecasters`.
+        if two-stage methods are among ``forecasters``).
+    forecasters
+        ``{method label: Forecaster}``, e.g. the direct law and :func:`two_stage_forecasters`;
+        or forecasters of intervals, e.g.
+        ``scalelib.evaluation.intervals.law_interval_forecaster("direct")`` and
+        ``bootstrap_interval_forecaster(two_stage_forecaster(fit_logistic_map))``.
     compute_cuts
         ``{mixture: cuts}``: runs with C <= cut are fitted, the others held out.
 
     Returns
     -------
     pandas.DataFrame
-        The concatenated :func:`scalelib.evaluation.backtest.backtest` results with a first column
-        ``method``.
-    """
-    return _backtest_each(frame, fitters, compute_cuts)
-
-
-def backtest_interval_methods(
-    frame: pd.DataFrame,
-    fitters: dict[str, IntervalFitter],
-    compute_cuts: dict[str, Sequence[float]],
-    *,
-    level: float = LEVEL,
-) -> pd.DataFrame:
-    """:func:`backtest_methods` with prediction intervals: every method, mixture and cut.
-
-    Parameters
-    ----------
-    frame, compute_cuts
-        As :func:`backtest_methods`.
-    fitters
-        ``{method label: IntervalFitter}``, e.g.
-        ``scalelib.evaluation.intervals.law_interval_fitter("direct")`` and
-        ``bootstrap_interval_fitter(two_stage_forecaster(fit_logistic_map))``.
-    level
-        Nominal coverage of the intervals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The concatenated :func:`scalelib.evaluation.intervals.backtest_intervals` results (with
-        ``lower``, ``upper``, ``width_points`` and ``covered``) and a first column
-        ``method``; summarise with :func:`scalelib.evaluation.intervals.summarise_intervals`.
-    """
-
-    return _backtest_each(frame, fitters, compute_cuts, run_backtest=backtest_intervals, level=level)
-
-
-def _backtest_each(
-    frame: pd.DataFrame,
-    fitters: dict[str, Callable],
-    compute_cuts: dict[str, Sequence[float]],
-    **options: object,
-) -> pd.DataFrame:
-    """:func:`scalelib.evaluation.backtest.backtest_at_cuts` for every method, with a first column ``method``.
-
-    Every method is fitted on the training rows strictly above chance
-    (:func:`scalelib.evaluation.backtest.above_chance_only`: the same rows for all), and every
-    held-out row of ``frame`` is scored, at or below chance too.
+        The concatenated :func:`scalelib.evaluation.backtest.backtest` results (with
+        ``lower``, ``upper``, ``width_points`` and ``covered`` for intervals) and a first
+        column ``method``; summarise errors with :func:`summarise_methods`, intervals
+        with :func:`interval_comparison` or
+        :func:`scalelib.evaluation.intervals.summarise_intervals`.
     """
     combined = pd.concat([
-        backtest_at_cuts(frame, above_chance_only(fit), compute_cuts, **options).assign(method=method)
-        for method, fit in fitters.items()
+        backtest_at_cuts(frame, above_chance_only(forecaster), compute_cuts).assign(method=method)
+        for method, forecaster in forecasters.items()
     ], ignore_index=True)
     return combined[["method", *combined.columns.drop("method")]]
 
@@ -132,9 +86,9 @@ def interval_comparison(
     Parameters
     ----------
     results
-        :func:`backtest_interval_methods` output (or several
-        :func:`scalelib.evaluation.intervals.backtest_intervals` results concatenated with a column
-        ``across``).
+        :func:`backtest_methods` output for forecasters of intervals (or several
+        :func:`scalelib.evaluation.backtest.backtest` results of intervals concatenated with
+        a column ``across``).
     by
         Grouping columns of the rows, e.g. ``("mixture", "split")`` or
         ``("mixture", "benchmark")``.
@@ -202,15 +156,14 @@ def head_to_head(summary: pd.DataFrame, *, statistic: str = "mean_abs_error") ->
 
 
 def forecast_curves(
-    frame: pd.DataFrame, fitters: dict[str, Fitter | IntervalFitter], *, compute_cut: float
+    frame: pd.DataFrame, forecasters: dict[str, Forecaster], *, compute_cut: float
 ) -> dict[str, dict[str, Callable[[np.ndarray], np.ndarray | PredictionInterval]]]:
     """Fit each method per benchmark on runs with C <= cut; return curves accuracy(C).
 
-    For :func:`scalelib.plots.figures.plot_forecasts`. ``frame`` holds one mixture. The fitters
+    For :func:`scalelib.plots.figures.plot_forecasts`. ``frame`` holds one mixture. The forecasters
     must predict from compute alone (the direct law, two-stage without oracle loss). A
-    fitter may be an :data:`~scalelib.evaluation.intervals.IntervalFitter`: its curve then returns
-    the :class:`~scalelib.evaluation.intervals.PredictionInterval` at the default level
-    (:data:`~scalelib.evaluation.intervals.LEVEL`, 90%), which the figure shades.
+    forecaster of intervals gives curves that return the
+    :class:`~scalelib.interfaces.PredictionInterval` at its level, which the figure shades.
 
     Returns
     -------
@@ -219,4 +172,7 @@ def forecast_curves(
         benchmarks a method refuses (:class:`~scalelib.data.normalise.ScalingDataError`)
         are left out.
     """
-    return {method: forecasts_below_cut(frame, fit, compute_cut=compute_cut) for method, fit in fitters.items()}
+    return {
+        method: forecasts_below_cut(frame, forecaster, compute_cut=compute_cut)
+        for method, forecaster in forecasters.items()
+    }

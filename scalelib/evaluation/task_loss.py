@@ -34,7 +34,7 @@ the answer's length in characters (bits per byte in later work); the release doe
 say which normalisation ``neg_loglikelihood_norm`` uses.
 
 :func:`merge_task_loss` attaches the task loss to an accuracy frame (NaN where the
-release has none), :func:`task_loss_forecaster` is the backtest fitter (it refuses a
+release has none), :func:`task_loss_forecaster` is the backtest forecaster (it refuses a
 benchmark without a task loss, with a reason), and :func:`task_loss_law_table` fits
 stage 1 per benchmark with standard errors.
 """
@@ -44,10 +44,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scalelib.interfaces import Fitter, Predictor
+from scalelib.interfaces import Forecaster, Predictor
 from scalelib.laws.loss_law import fit_loss_law
 from scalelib.laws.loss_to_accuracy import fit_logistic_map
-from scalelib.evaluation.two_stage import MapFitter, two_stage_forecaster
+from scalelib.evaluation.two_stage import MapFit, two_stage_forecaster
 from scalelib.data.validation import ScalingDataError, check_numeric_columns
 
 __all__ = [
@@ -146,13 +146,13 @@ def _require_task_loss(rows: pd.DataFrame, role: str) -> None:
 
 
 def task_loss_forecaster(
-    fit_map: MapFitter = fit_logistic_map,
+    fit_map: MapFit = fit_logistic_map,
     *,
     irreducible: bool = True,
     oracle_loss: bool = False,
     **map_options: object,
-) -> Fitter:
-    """A backtest fitter for the route compute -> task loss -> accuracy (Bhagia et al. 2024).
+) -> Forecaster:
+    """A backtest forecaster for the route compute -> task loss -> accuracy (Bhagia et al. 2024).
 
     Parameters
     ----------
@@ -169,7 +169,7 @@ def task_loss_forecaster(
 
     Returns
     -------
-    Fitter
+    Forecaster
         Needs rows with columns ``run, mixture, flops, value, chance`` and
         ``task_loss`` (:func:`merge_task_loss`). Fits stage 1 to the training rows'
         compute and task losses, stage 2 to their task losses and accuracies, and

@@ -1,4 +1,4 @@
-"""The two-stage forecast, compute -> loss -> accuracy, as a backtest fitter.
+"""The two-stage forecast, compute -> loss -> accuracy, as a backtest forecaster.
 
 .. math::
 
@@ -8,7 +8,7 @@
     \\quad\\text{(stage 2, } \\texttt{scalelib.loss\\_to\\_accuracy}\\text{)}.
 
 :func:`two_stage_forecaster` composes the two stages into a
-:data:`scalelib.interfaces.Fitter`: given one benchmark's training rows it fits stage 1
+:data:`scalelib.interfaces.Forecaster`: given one benchmark's training rows it fits stage 1
 to their (compute, loss) pairs and stage 2 to their (loss, accuracy) pairs, and predicts
 held-out rows from their compute alone. It therefore runs through the same
 :func:`scalelib.evaluation.backtest.backtest` as the direct law, on identical splits.
@@ -26,7 +26,7 @@ instead of :math:`\\hat L(C)`: the error left is stage 2's alone.
 The accuracy frame carries no losses: :func:`merge_losses` attaches them, by run.
 
 Prediction intervals of any method come from :mod:`scalelib.evaluation.intervals` (for the two-stage
-methods, :func:`scalelib.evaluation.intervals.bootstrap_interval_fitter` around
+methods, :func:`scalelib.evaluation.intervals.bootstrap_interval_forecaster` around
 :func:`two_stage_forecaster`: a bootstrap over runs refitting both stages), and
 :func:`fit_once` makes each of the many two-stage fits of a bootstrap happen
 only once, however many intervals, figures and backtests ask for it. Backtesting
@@ -43,7 +43,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from scalelib.interfaces import Fitter, Predictor, single_chance_level
+from scalelib.interfaces import Forecaster, Predictor, single_chance_level
 from scalelib.data.benchmark_info import VALIDATION_SETS
 from scalelib.laws.loss_law import LossLawFit, fit_loss_law, loss_column, own_validation_set
 from scalelib.laws.loss_to_accuracy import FLP_M_SEEDS, fit_flp_m_map, fit_flp_map, fit_linear_map, fit_logistic_map
@@ -66,7 +66,7 @@ __all__ = [
 LOSS_COLUMNS = tuple(loss_column(name) for name in VALIDATION_SETS)
 """The loss columns of :func:`scalelib.data.released.load_runs`: ``loss_c4, loss_dclm, loss_fineweb``."""
 
-MapFitter = Callable[..., object]
+MapFit = Callable[..., object]
 """Stage 2: ``fit_map(loss, accuracy, *, chance, labels, **options)`` with ``.predict(loss)``."""
 
 
@@ -123,15 +123,15 @@ def _loss_columns(
 
 
 def two_stage_forecaster(
-    fit_map: MapFitter,
+    fit_map: MapFit,
     *,
     validation_sets: Sequence[str] | None = None,
     loss_columns: Sequence[str] | None = None,
     irreducible: bool = True,
     oracle_loss: bool = False,
     **map_options: object,
-) -> Fitter:
-    """A :func:`scalelib.evaluation.backtest.backtest` fitter predicting accuracy from compute via loss.
+) -> Forecaster:
+    """A :func:`scalelib.evaluation.backtest.backtest` forecaster predicting accuracy from compute via loss.
 
     Parameters
     ----------
@@ -156,13 +156,13 @@ def two_stage_forecaster(
 
     Returns
     -------
-    Fitter
+    Forecaster
         Needs rows with columns ``run, mixture, flops, value, chance`` and the loss
         columns (:func:`merge_losses`). Fits stage 1 (one loss law per validation set)
         on the training rows' compute and losses (so both stages see exactly the runs
         the backtest gives this benchmark), and stage 2 on their losses and
         accuracies; the predictor maps held-out compute through both. Stage 1 depends on
-        the runs only, not on the benchmark: the fitter fits each loss law once per set
+        the runs only, not on the benchmark: the forecaster fits each loss law once per set
         of (compute, loss) values and shares it among the benchmarks (and bootstrap
         resamples) fitted on the same runs.
     """
@@ -206,7 +206,7 @@ def two_stage_forecaster(
     return fit
 
 
-def two_stage_forecasters(*, oracle_loss: bool = False, irreducible: bool = True) -> dict[str, Fitter]:
+def two_stage_forecasters(*, oracle_loss: bool = False, irreducible: bool = True) -> dict[str, Forecaster]:
     """The chapter's four two-stage methods, by label: linear, logistic, FLP and FLP-M.
 
     Linear, logistic and FLP use the mixture's own validation loss; FLP-M uses all three
@@ -231,24 +231,23 @@ Fitted = TypeVar("Fitted")
 
 
 def fit_once(fit: Callable[[pd.DataFrame], Fitted]) -> Callable[[pd.DataFrame], Fitted]:
-    """The same fitter, fitting each distinct set of training rows only once.
+    """The same forecaster, fitting each distinct set of training rows only once.
 
     A bootstrap interval of a two-stage method refits both stages on every resample of
     the runs, on the inner splits of its drift calibration, and again at every call of
     its predictor. Wrapping the two-stage forecaster in ``fit_once`` before handing it
-    to :func:`scalelib.evaluation.intervals.bootstrap_interval_fitter` makes every such fit happen
+    to :func:`scalelib.evaluation.intervals.bootstrap_interval_forecaster` makes every such fit happen
     once: a figure of forecasts below a cut (:func:`forecast_curves`) and a backtest at
     the same cut share their fits, and so do intervals that differ only in what they add
     to the bootstrap (e.g. ``calibrate=False`` with the same seed draws the same
     resamples). Rows are identified by the columns of :data:`TRAINING_ROW_KEY` (those
-    present), in order, duplicates included; use one wrapped fitter per data set and
-    fitter options. The fits are kept for as long as the wrapped fitter exists.
+    present), in order, duplicates included; use one wrapped forecaster per data set and
+    forecaster options. The fits are kept for as long as the wrapped forecaster exists.
 
     Parameters
     ----------
     fit
-        A :data:`~scalelib.interfaces.Fitter` (or an
-        :data:`~scalelib.evaluation.intervals.IntervalFitter`).
+        A :data:`~scalelib.interfaces.Forecaster` (of point forecasts or of intervals).
 
     Returns
     -------
@@ -285,12 +284,12 @@ def flp_m_seed_spread(
         forecast, points), ``best seed`` and ``worst seed`` (the lowest and highest of
         the single networks' mean absolute errors), and ``n_held_out``.
     """
-    fitters = {"ensemble": two_stage_forecaster(fit_flp_m_map, validation_sets=VALIDATION_SETS, seeds=seeds)}
-    fitters |= {
+    forecasters = {"ensemble": two_stage_forecaster(fit_flp_m_map, validation_sets=VALIDATION_SETS, seeds=seeds)}
+    forecasters |= {
         f"seed {seed}": two_stage_forecaster(fit_flp_m_map, validation_sets=VALIDATION_SETS, seeds=(seed,))
         for seed in seeds
     }
-    results = backtest_methods(frame, fitters, compute_cuts)
+    results = backtest_methods(frame, forecasters, compute_cuts)
     fitted = results[results["status"] == "ok"].assign(abs_error=lambda rows: rows["error_points"].abs())
     errors = fitted.pivot_table(index=["mixture", "split"], columns="method", values="abs_error", aggfunc="mean")
     single = errors.drop(columns="ensemble")

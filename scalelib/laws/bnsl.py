@@ -37,7 +37,7 @@ importable from here too:
 
 from __future__ import annotations
 
-from scalelib.interfaces import Fitter, law_forecaster
+from scalelib.interfaces import Forecaster, law_forecaster
 from scalelib.laws.bnsl_equation import (
     MAX_SLOPE,
     N_PARAMETERS,
@@ -100,8 +100,8 @@ __all__ = [
 ]
 
 
-def bnsl_forecaster(*, compute_column: str = "flops") -> Fitter:
-    """A :func:`scalelib.evaluation.backtest.backtest` fitter fitting Eq. 1 with :func:`~scalelib.laws.bnsl_fit.fit_bnsl`."""
+def bnsl_forecaster(*, compute_column: str = "flops") -> Forecaster:
+    """A :func:`scalelib.evaluation.backtest.backtest` forecaster fitting Eq. 1 with :func:`~scalelib.laws.bnsl_fit.fit_bnsl`."""
     return law_forecaster(fit_bnsl, compute_column=compute_column)
 
 

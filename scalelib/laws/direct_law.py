@@ -33,7 +33,7 @@ from scalelib.laws.direct_law_fit import (
 )
 from scalelib.laws.direct_law_intervals import (
     direct_law_bootstrap_curves,
-    direct_law_interval_fitter,
+    direct_law_interval_forecaster,
 )
 from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows
 
@@ -68,9 +68,9 @@ DIRECT_LAW = Law(
     fit_rows=fit_compute_law_to_rows(fit_direct_law),
     parameters=_fitted_parameters,
     forecaster=direct_law_forecaster,
-    analytic_interval_fitter=direct_law_interval_fitter,
+    analytic_interval_forecaster=direct_law_interval_forecaster,
     bootstrap_curves=direct_law_bootstrap_curves,
 )
 """Eq. 2 as a :class:`~scalelib.interfaces.Law`: a line in ``log(-log Q)``, closed-form fit, analytic
-interval (:func:`~scalelib.laws.direct_law_intervals.direct_law_interval_fitter`) and vectorised bootstrap
+interval (:func:`~scalelib.laws.direct_law_intervals.direct_law_interval_forecaster`) and vectorised bootstrap
 (:func:`~scalelib.laws.direct_law_intervals.direct_law_bootstrap_curves`)."""

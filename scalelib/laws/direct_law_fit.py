@@ -25,7 +25,7 @@ import lmfit
 import numpy as np
 from numpy.typing import ArrayLike
 
-from scalelib.interfaces import Fitter, law_forecaster
+from scalelib.interfaces import Forecaster, law_forecaster
 from scalelib.data.normalise import evaluation_noise_points
 from scalelib.data.normalise import (
     REFERENCE_COMPUTE,
@@ -260,8 +260,8 @@ def fit_direct_law(
 
 def direct_law_forecaster(
     method: Method = "closed_form", *, weight_by_n_items: bool = False, compute_column: str = "flops"
-) -> Fitter:
-    """A :func:`scalelib.evaluation.backtest.backtest` fitter fitting Eq. 2 with :func:`fit_direct_law`.
+) -> Forecaster:
+    """A :func:`scalelib.evaluation.backtest.backtest` forecaster fitting Eq. 2 with :func:`fit_direct_law`.
 
     ``weight_by_n_items`` passes the ``n_items`` column as binomial weights (only with
     ``method="accuracy_space"``).

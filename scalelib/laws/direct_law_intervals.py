@@ -6,8 +6,8 @@ interval has the textbook form (:func:`direct_law_interval`, its three variance 
 :func:`direct_law_variance_terms`) and its bootstrap over runs is a few array
 operations for all resamples at once (:func:`direct_law_bootstrap`). On rows, as
 :data:`scalelib.laws.direct_law.DIRECT_LAW` offers them to
-:func:`scalelib.evaluation.interval_fitters.law_interval_fitter`: the analytic interval fitter
-(:func:`direct_law_interval_fitter`, drift calibrated) and the bootstrap curves
+:func:`scalelib.evaluation.interval_forecasters.law_interval_forecaster`: the analytic interval forecaster
+(:func:`direct_law_interval_forecaster`, drift calibrated) and the bootstrap curves
 (:func:`direct_law_bootstrap_curves`).
 """
 
@@ -24,7 +24,7 @@ from scalelib.interfaces import single_chance_level
 from scalelib.laws.direct_law_fit import direct_law_forecaster, fit_direct_law
 from scalelib.laws.drift_calibration import estimate_drift_rate
 from scalelib.interfaces import (
-    IntervalFitter,
+    Forecaster,
     IntervalPredictor,
     PredictionInterval,
     extrapolation_distance,
@@ -55,7 +55,7 @@ __all__ = [
     "direct_law_interval",
     "direct_law_variance_terms",
     "direct_law_bootstrap",
-    "direct_law_interval_fitter",
+    "direct_law_interval_forecaster",
     "direct_law_bootstrap_curves",
 ]
 
@@ -267,21 +267,23 @@ def direct_law_bootstrap(
 
 
 
-def direct_law_interval_fitter(
+def direct_law_interval_forecaster(
     *,
     band: Band = "prediction",
     calibrate: bool = True,
     compute_column: str = "flops",
     drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
-) -> IntervalFitter:
-    """The :data:`~scalelib.interfaces.IntervalFitter` of :func:`direct_law_interval` on rows.
+    level: float = LEVEL,
+) -> Forecaster:
+    """The interval :data:`~scalelib.interfaces.Forecaster` of :func:`direct_law_interval` on rows, at ``level``.
 
-    Eq. 2's :attr:`~scalelib.interfaces.Law.analytic_interval_fitter`: the drift rate is
+    Eq. 2's :attr:`~scalelib.interfaces.Law.analytic_interval_forecaster`: the drift rate is
     calibrated on the training rows (:func:`~scalelib.laws.drift_calibration.estimate_drift_rate`,
     noise variance the residual variance ``s^2``) unless ``calibrate=False``, the
     textbook OLS interval.
     """
     _check_option("band", band, ("prediction", "confidence"))
+    default_level = _check_level(level)
 
     def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
         compute = rows_compute(training_rows, compute_column)
@@ -302,7 +304,7 @@ def direct_law_interval_fitter(
                 noise_variance=float(np.sum(residuals**2) / (len(residuals) - 2)), compute_column=compute_column,
             )
 
-        def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
+        def predict(rows: pd.DataFrame, level: float = default_level) -> PredictionInterval:
             return direct_law_interval(
                 compute, accuracy, at_compute=rows_compute(rows, compute_column), level=level,
                 drift_rate=drift_rate, n_items=_rows_n_items(rows, training_rows), **options,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from scalelib.interfaces import Fitter, single_chance_level
+from scalelib.interfaces import Forecaster, single_chance_level
 from scalelib.interfaces import extrapolation_distance, rows_compute
 from scalelib.laws.interval_math import transformed
 from scalelib.data.normalise import ScalingDataError
@@ -29,7 +29,7 @@ ROLLING_ORIGIN_FRACTIONS = tuple(float(f) for f in np.linspace(0.1, 0.5, 9))
 
 def inner_backtest_errors(
     training_rows: pd.DataFrame,
-    fit: Fitter,
+    fit: Forecaster,
     *,
     compute_column: str = "flops",
     fractions: Sequence[float] = ROLLING_ORIGIN_FRACTIONS,
@@ -75,7 +75,7 @@ def inner_backtest_errors(
 
 
 def _inner_forecast(
-    training_rows: pd.DataFrame, fit: Fitter, is_inner: np.ndarray, compute_column: str, chance: float,
+    training_rows: pd.DataFrame, fit: Forecaster, is_inner: np.ndarray, compute_column: str, chance: float,
 ) -> pd.DataFrame | None:
     """Fit the rows ``is_inner`` and forecast the others (in compute order); None if refused."""
     held_out = training_rows[~is_inner].sort_values(compute_column, kind="stable")
@@ -96,7 +96,7 @@ def _inner_forecast(
 
 def estimate_drift_rate(
     training_rows: pd.DataFrame,
-    fit: Fitter,
+    fit: Forecaster,
     *,
     noise_variance: float,
     compute_column: str = "flops",
@@ -123,7 +123,7 @@ def estimate_drift_rate(
     training_rows
         One benchmark's training rows (columns of :func:`scalelib.evaluation.backtest.backtest`).
     fit
-        The law's point :data:`~scalelib.interfaces.Fitter`.
+        The law's point :data:`~scalelib.interfaces.Forecaster`.
     noise_variance
         :math:`s^2`, the residual variance of the fit to all training rows, in ``y``.
 

@@ -48,7 +48,7 @@ chapters import them from here):
   (:func:`~scalelib.laws.pass_at_k_fit.fit_pass_at_k_law`, with classical or run-clustered
   standard errors);
 * :mod:`scalelib.laws.pass_at_k_law` -- :func:`~scalelib.laws.pass_at_k_law.fit_pass_at_k_by_benchmark`,
-  :func:`~scalelib.laws.pass_at_k_law.pass_at_k_forecaster` (a :data:`~scalelib.interfaces.Fitter`),
+  :func:`~scalelib.laws.pass_at_k_law.pass_at_k_forecaster` (a :data:`~scalelib.interfaces.Forecaster`),
   Eq. 5's analytic interval and :data:`~scalelib.laws.pass_at_k_law.PASS_AT_K_LAW`;
 * :mod:`scalelib.laws.pass_at_k_tradeoff` -- the trade-off between training and sampling:
   :func:`~scalelib.laws.pass_at_k_tradeoff.params_at_compute`,

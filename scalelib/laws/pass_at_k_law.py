@@ -4,10 +4,10 @@ Eq. 5 and its closed-form fit are in :mod:`scalelib.laws.pass_at_k_fit`. This mo
 to rows of :func:`scalelib.data.pass_at_k_data.load_pass_at_k`:
 
 * :func:`fit_pass_at_k_by_benchmark` and :func:`pass_at_k_forecaster` (a
-  :data:`~scalelib.interfaces.Fitter` for :func:`~scalelib.evaluation.backtest.backtest` and
+  :data:`~scalelib.interfaces.Forecaster` for :func:`~scalelib.evaluation.backtest.backtest` and
   :func:`~scalelib.evaluation.backtest.backtest_split`);
 * :func:`pass_at_k_law_interval` -- the analytic OLS interval of Eq. 5, and its interval
-  fitter :func:`pass_at_k_interval_fitter`;
+  forecaster :func:`pass_at_k_interval_forecaster`;
 * :data:`PASS_AT_K_LAW` -- Eq. 5 as a :class:`~scalelib.interfaces.Law`.
 
 Eq. 5's ``alpha`` has the opposite sign convention to Eq. 2's: Eq. 5 adds
@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from scalelib.interfaces import Fitter, Predictor
 from scalelib.interfaces import (
-    IntervalFitter,
+    Forecaster,
     IntervalPredictor,
     Law,
     PredictionInterval,
+    Predictor,
 )
 from scalelib.laws.interval_math import (
     LEVEL,
@@ -57,7 +57,7 @@ __all__ = [
     "fit_pass_at_k_by_benchmark",
     "pass_at_k_forecaster",
     "pass_at_k_law_interval",
-    "pass_at_k_interval_fitter",
+    "pass_at_k_interval_forecaster",
     "PASS_AT_K_LAW",
 ]
 
@@ -117,8 +117,8 @@ def fit_pass_at_k_by_benchmark(
     return fits, pd.DataFrame(refused, columns=["mixture", "benchmark", "reason"])
 
 
-def pass_at_k_forecaster(*, weight_by_n_items: bool = False, compute_column: str = "flops") -> Fitter:
-    """A :data:`~scalelib.interfaces.Fitter` fitting Eq. 5 to one benchmark's rows (all k at once).
+def pass_at_k_forecaster(*, weight_by_n_items: bool = False, compute_column: str = "flops") -> Forecaster:
+    """A :data:`~scalelib.interfaces.Forecaster` fitting Eq. 5 to one benchmark's rows (all k at once).
 
     Use it with :func:`scalelib.evaluation.backtest.backtest` to hold out the largest runs, or
     with :func:`scalelib.evaluation.backtest.backtest_split` to hold out the largest k. Rows need
@@ -174,7 +174,7 @@ def pass_at_k_law_interval(
     :math:`s^2` the residual variance on :math:`n - 4` degrees of freedom (without it,
     ``band="confidence"``). Classical errors: the pass@k values of one run share their
     samples, so this interval is optimistic; the run bootstrap
-    (:func:`scalelib.evaluation.interval_fitters.bootstrap_interval_fitter` with :func:`scalelib.laws.pass_at_k_law.pass_at_k_forecaster`)
+    (:func:`scalelib.evaluation.interval_forecasters.bootstrap_interval_forecaster` with :func:`scalelib.laws.pass_at_k_law.pass_at_k_forecaster`)
     resamples whole runs instead.
 
     Raises
@@ -204,21 +204,24 @@ def pass_at_k_law_interval(
     )
 
 
-def pass_at_k_interval_fitter(*, band: Band = "prediction", compute_column: str = "flops") -> IntervalFitter:
-    """The :data:`IntervalFitter` of :func:`pass_at_k_law_interval` (analytic Eq. 5, no drift term).
+def pass_at_k_interval_forecaster(
+    *, band: Band = "prediction", compute_column: str = "flops", level: float = LEVEL
+) -> Forecaster:
+    """The interval :data:`~scalelib.interfaces.Forecaster` of :func:`pass_at_k_law_interval` at ``level`` (analytic Eq. 5, no drift term).
 
     Training and forecast rows carry the compute, ``k`` and (training rows) ``value``,
     pass@k. Optimistic (see :func:`pass_at_k_law_interval`); the book uses it to show
-    by how much, against :func:`bootstrap_interval_fitter` around
+    by how much, against :func:`bootstrap_interval_forecaster` around
     :func:`scalelib.laws.pass_at_k_law.pass_at_k_forecaster`.
     """
     _check_option("band", band, ("prediction", "confidence"))
+    default_level = _check_level(level)
 
     def fit(training_rows: pd.DataFrame) -> IntervalPredictor:
         compute, k, values = (training_rows[column].to_numpy() for column in (compute_column, "k", "value"))
         labels = training_rows["run"].tolist() if "run" in training_rows.columns else None
 
-        def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
+        def predict(rows: pd.DataFrame, level: float = default_level) -> PredictionInterval:
             return pass_at_k_law_interval(
                 compute, k, values, at_compute=rows[compute_column].to_numpy(), at_k=rows["k"].to_numpy(),
                 level=level, band=band, labels=labels,
@@ -229,15 +232,15 @@ def pass_at_k_interval_fitter(*, band: Band = "prediction", compute_column: str 
     return fit
 
 
-def _law_interval_fitter(
-    *, band: Band, calibrate: bool, compute_column: str, drift_degrees_of_freedom: float
-) -> IntervalFitter:
-    """:func:`pass_at_k_interval_fitter` as :attr:`~scalelib.interfaces.Law.analytic_interval_fitter`.
+def _law_interval_forecaster(
+    *, band: Band, calibrate: bool, compute_column: str, drift_degrees_of_freedom: float, level: float
+) -> Forecaster:
+    """:func:`pass_at_k_interval_forecaster` as :attr:`~scalelib.interfaces.Law.analytic_interval_forecaster`.
 
     Eq. 5's interval has no drift term, so ``calibrate`` and ``drift_degrees_of_freedom``
     do not apply.
     """
-    return pass_at_k_interval_fitter(band=band, compute_column=compute_column)
+    return pass_at_k_interval_forecaster(band=band, compute_column=compute_column, level=level)
 
 
 PASS_AT_K_LAW = Law(
@@ -261,7 +264,7 @@ PASS_AT_K_LAW = Law(
     fit_rows=_fit_law_rows,
     parameters=_fitted_parameters,
     forecaster=pass_at_k_forecaster,
-    analytic_interval_fitter=_law_interval_fitter,
+    analytic_interval_forecaster=_law_interval_forecaster,
 )
 """Eq. 5 as a :class:`~scalelib.interfaces.Law`: linear in its parameters, least squares in closed form,
-with its own analytic interval (:func:`pass_at_k_interval_fitter`)."""
+with its own analytic interval (:func:`pass_at_k_interval_forecaster`)."""

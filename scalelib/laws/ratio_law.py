@@ -31,8 +31,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
-from scalelib.interfaces import Fitter, Predictor, single_chance_level
-from scalelib.interfaces import IntervalFitter, IntervalPredictor, Law, PredictionInterval, optimized_parameters
+from scalelib.interfaces import Forecaster, Predictor, single_chance_level
+from scalelib.interfaces import Law, PredictionInterval, optimized_parameters
 from scalelib.data.validation import check_compute
 from scalelib.data.normalise import (
     LOG_AMPLITUDE_BOUND,
@@ -380,8 +380,8 @@ def fit_ratio_law_by_benchmark(frame: pd.DataFrame) -> tuple[dict[tuple[str, str
     return fits, pd.DataFrame(refused, columns=["mixture", "benchmark", "reason"])
 
 
-def ratio_law_forecaster(*, compute_column: str = "flops") -> Fitter:
-    """A :mod:`scalelib.evaluation.backtest` fitter: Eq. 4 fitted on the ``params`` and ``tokens`` columns.
+def ratio_law_forecaster(*, compute_column: str = "flops") -> Forecaster:
+    """A :mod:`scalelib.evaluation.backtest` forecaster: Eq. 4 fitted on the ``params`` and ``tokens`` columns.
 
     ``compute_column`` is not used (Eq. 4 reads N and D); it is accepted so that every
     law's forecaster is called alike (:class:`~scalelib.interfaces.Law`).
@@ -394,67 +394,46 @@ def ratio_law_forecaster(*, compute_column: str = "flops") -> Fitter:
     return fit
 
 
-def per_ratio_forecaster(fit: Fitter, *, ratio_column: str = "tpr") -> Fitter:
-    """A fitter fitting ``fit`` separately on each ratio's rows (e.g. Eq. 2 per ratio).
+def per_ratio_forecaster(forecaster: Forecaster, *, ratio_column: str = "tpr") -> Forecaster:
+    """A forecaster fitting ``forecaster`` separately on each ratio's rows (e.g. Eq. 2 per ratio).
 
     The returned predictor predicts each row with the law fitted to its own ratio, so
     it can only predict ratios present in the training rows: asked for another ratio
     (as in a leave-one-ratio-out split), it raises
-    :class:`~scalelib.data.normalise.ScalingDataError` naming the ratio. If ``fit`` refuses
-    one ratio's rows, its error propagates, so a backtest skips the whole benchmark.
+    :class:`~scalelib.data.normalise.ScalingDataError` naming the ratio. If ``forecaster``
+    refuses one ratio's rows, its error propagates, so a backtest skips the whole benchmark.
+
+    ``forecaster`` may forecast points or intervals, e.g.
+    ``scalelib.evaluation.intervals.law_interval_forecaster("direct")``: each ratio's law
+    is then fitted, and its drift calibrated, on that ratio's training rows alone, so a
+    forecast's extrapolation distance is measured from the largest run *of its ratio*,
+    and the predictor assembles the ratios' intervals into one
+    :class:`~scalelib.interfaces.PredictionInterval` in the order of the rows, its
+    ``drift_rate`` the largest of the ratios' rates. Further arguments of the predictor
+    (an interval's ``level``) are passed to each ratio's predictor.
     """
 
     def fit_each_ratio(training_rows: pd.DataFrame) -> Predictor:
         predictors = {
-            ratio: fit(rows) for ratio, rows in training_rows.groupby(ratio_column, sort=True)
+            ratio: forecaster(rows) for ratio, rows in training_rows.groupby(ratio_column, sort=True)
         }
 
-        def predict(rows: pd.DataFrame) -> np.ndarray:
+        def predict(rows: pd.DataFrame, *level: float) -> np.ndarray | PredictionInterval:
             unseen = sorted(set(rows[ratio_column]) - set(predictors))
             if unseen:
                 raise ScalingDataError(f"No training runs at {ratio_column} {unseen}: cannot predict them.")
-            predicted = pd.Series(np.nan, index=rows.index)
-            for ratio, group in rows.groupby(ratio_column, sort=True):
-                predicted.loc[group.index] = predictors[ratio](group)
-            return predicted.to_numpy()
-
-        return predict
-
-    return fit_each_ratio
-
-
-def per_ratio_interval_fitter(fit: IntervalFitter, *, ratio_column: str = "tpr") -> IntervalFitter:
-    """The interval counterpart of :func:`per_ratio_forecaster`: ``fit`` on each ratio's rows.
-
-    ``fit`` is an :data:`~scalelib.evaluation.intervals.IntervalFitter`, e.g.
-    ``scalelib.evaluation.intervals.law_interval_fitter("direct")`` for Eq. 2 per ratio. Each ratio's
-    law is fitted, and its drift calibrated, on that ratio's training rows alone, so a
-    forecast's extrapolation distance is measured from the largest run *of its ratio*.
-
-    The returned predictor predicts each row with its own ratio's interval and
-    assembles one :class:`~scalelib.evaluation.intervals.PredictionInterval` in the order of the
-    rows; its ``drift_rate`` is the largest of the ratios' rates. Asked for a ratio
-    without training rows, it raises :class:`~scalelib.data.normalise.ScalingDataError`; if
-    ``fit`` refuses one ratio's rows, its error propagates (a backtest skips the
-    benchmark).
-    """
-
-    def fit_each_ratio(training_rows: pd.DataFrame) -> IntervalPredictor:
-        predictors = {
-            ratio: fit(rows) for ratio, rows in training_rows.groupby(ratio_column, sort=True)
-        }
-
-        def predict(rows: pd.DataFrame, level: float) -> PredictionInterval:
-            unseen = sorted(set(rows[ratio_column]) - set(predictors))
-            if unseen:
-                raise ScalingDataError(f"No training runs at {ratio_column} {unseen}: cannot predict them.")
+            groups = rows.groupby(ratio_column, sort=True).indices.items()
+            forecasts = [(positions, predictors[ratio](rows.iloc[positions], *level)) for ratio, positions in groups]
+            if not isinstance(forecasts[0][1], PredictionInterval):
+                predicted = np.full(len(rows), np.nan)
+                for positions, forecast in forecasts:
+                    predicted[positions] = forecast
+                return predicted
             columns = {name: np.full(len(rows), np.nan) for name in ("predicted", "lower", "upper")}
-            intervals = []
-            for ratio, positions in rows.groupby(ratio_column, sort=True).indices.items():
-                interval = predictors[ratio](rows.iloc[positions], level)
+            for positions, interval in forecasts:
                 for name, values in columns.items():
                     values[positions] = getattr(interval, name)
-                intervals.append(interval)
+            intervals = [interval for _, interval in forecasts]
             return dataclasses.replace(
                 intervals[0], **columns, method=f"per {ratio_column}: {intervals[0].method}",
                 drift_rate=max(interval.drift_rate for interval in intervals),

@@ -20,7 +20,7 @@ A new law goes in a module of its own that defines one :class:`Law`, and is adde
 :data:`LAWS` here (or, outside the library, with :func:`register_law`; a test's toy law
 with :func:`temporarily_registered`). Every consumer reads :data:`LAWS` when called, so a
 registered law is backtested, given intervals (its bootstrap over runs, or its own
-``analytic_interval_fitter``), offered by the command line's ``--law`` and drawn like the
+``analytic_interval_forecaster``), offered by the command line's ``--law`` and drawn like the
 others. The validation-loss law of the two-stage forecast
 (:mod:`scalelib.laws.loss_law`) is not one of them: it models a loss, not an accuracy.
 """

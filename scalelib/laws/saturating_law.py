@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
-from scalelib.interfaces import Fitter, law_forecaster
+from scalelib.interfaces import Forecaster, law_forecaster
 from scalelib.interfaces import Law, centred_log_compute, fit_compute_law_to_rows, optimized_parameters
 from scalelib.data.validation import check_compute
 from scalelib.data.normalise import (
@@ -250,8 +250,8 @@ def fit_saturating_law(
     )
 
 
-def saturating_forecaster(*, compute_column: str = "flops") -> Fitter:
-    """A :func:`scalelib.evaluation.backtest.backtest` fitter fitting Eq. 6 with :func:`fit_saturating_law`."""
+def saturating_forecaster(*, compute_column: str = "flops") -> Forecaster:
+    """A :func:`scalelib.evaluation.backtest.backtest` forecaster fitting Eq. 6 with :func:`fit_saturating_law`."""
     return law_forecaster(fit_saturating_law, compute_column=compute_column)
 
 

@@ -77,8 +77,8 @@ def plot_forecasts(
         ``{law label: {benchmark: predict(compute)}}``, ``predict`` returning raw
         accuracy or a :class:`~scalelib.evaluation.intervals.PredictionInterval` (drawn as the
         point forecast in a shaded band, e.g. from
-        :func:`scalelib.evaluation.intervals.interval_forecasts`); a benchmark missing from a
-        law's mapping (the law refused its data) shows no curve.
+        :func:`scalelib.evaluation.backtest.forecasts_below_cut` with an interval forecaster);
+        a benchmark missing from a law's mapping (the law refused its data) shows no curve.
     compute_cut
         Runs with C above it were held out: drawn hollow, in the shaded region.
     n_columns
@@ -168,7 +168,7 @@ def plot_interval_backtest_by_ratio(
     predictors
         ``{law label: {benchmark: predictor}}``, each predictor fitted to that
         benchmark's runs with ``C <= compute_cut`` (an
-        :data:`~scalelib.evaluation.intervals.IntervalFitter`'s output). Rows follow the benchmarks
+        interval :data:`~scalelib.interfaces.Forecaster`'s output). Rows follow the benchmarks
         of the first law; each predictor is called once, on every ratio's forecast rows
         together (a bootstrap predictor resamples on every call).
     compute_cut
@@ -265,7 +265,7 @@ def plot_compute_extrapolation(
         One mixture's ``kept`` rows of :func:`scalelib.laws.pass_at_k.load_pass_at_k`.
     predictors
         ``{benchmark: IntervalPredictor}`` fitted to the benchmark's rows at or below
-        ``compute_cut`` (e.g. by :func:`scalelib.evaluation.intervals.bootstrap_interval_fitter`
+        ``compute_cut`` (e.g. by :func:`scalelib.evaluation.intervals.bootstrap_interval_forecaster`
         with :func:`scalelib.laws.pass_at_k.pass_at_k_forecaster`); a benchmark without one
         shows data only.
     compute_cut

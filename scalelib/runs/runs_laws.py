@@ -1,10 +1,10 @@
-"""Which laws a runs file can be forecast with, how they split its runs, and a fitter per law.
+"""Which laws a runs file can be forecast with, how they split its runs, and a forecaster per law.
 
 The laws of :data:`scalelib.laws.registry.LAWS`, read when called, and the two-stage forecasts
 (:data:`TWO_STAGE_LAWS`) are offered by :func:`forecast_laws`, each with the runs it needs
 (:func:`min_runs`). :func:`group_columns` says which columns split the fits (a law fitted
-across ratios, Eq. 4, is fitted across ``tpr``); :func:`interval_fitter` builds a law's
-interval fitter and :func:`fit_away_from_chance` keeps it off the chance floor. The
+across ratios, Eq. 4, is fitted across ``tpr``); :func:`interval_forecaster` builds a law's
+interval forecaster and :func:`fit_away_from_chance` keeps it off the chance floor. The
 steps of :func:`scalelib.runs.your_runs.forecast_runs`; every public name here is importable
 from :mod:`scalelib.runs.your_runs` too.
 """
@@ -19,12 +19,12 @@ import pandas as pd
 from scalelib.evaluation.backtest import forecast_rows
 from scalelib.laws.compute_optimal import allocation_at_ratio
 from scalelib.evaluation.intervals import (
+    LEVEL,
     N_RESAMPLES,
-    IntervalFitter,
-    IntervalPredictor,
-    bootstrap_interval_fitter,
-    law_interval_fitter,
+    bootstrap_interval_forecaster,
+    law_interval_forecaster,
 )
+from scalelib.interfaces import Forecaster, Predictor
 from scalelib.laws.registry import LAWS as REGISTERED_LAWS
 from scalelib.laws.loss_law import loss_column as validation_loss_column
 from scalelib.laws.loss_to_accuracy import fit_flp_map, fit_linear_map, fit_logistic_map
@@ -34,7 +34,7 @@ from scalelib.data.validation import ScalingDataError, check_distinct_compute
 
 __all__ = [
     "TWO_STAGE_LAWS", "TWO_STAGE_MIN_RUNS", "forecast_laws", "min_runs", "FAMILY_COLUMNS", "group_columns",
-    "interval_fitter", "fit_away_from_chance",
+    "interval_forecaster", "fit_away_from_chance",
 ]
 
 TWO_STAGE_LAWS: dict[str, str] = {
@@ -112,12 +112,12 @@ def group_columns(frame: pd.DataFrame, law: str, extra: Sequence[str] = ()) -> l
     return list(dict.fromkeys(name for name in columns if not (_across_ratios(law) and name == "tpr")))
 
 
-def interval_fitter(
-    law: str, *, interval: str | None = None, noise: str = "residuals", n_resamples: int = N_RESAMPLES,
-    seed: int = 0, progress: bool = True,
-) -> IntervalFitter:
-    """The interval fitter of one of :func:`forecast_laws`: by default analytic for a law that has one (Eq. 2, Eq. 5),
-    bootstrap otherwise.
+def interval_forecaster(
+    law: str, *, level: float = LEVEL, interval: str | None = None, noise: str = "residuals",
+    n_resamples: int = N_RESAMPLES, seed: int = 0, progress: bool = True,
+) -> Forecaster:
+    """The interval forecaster of one of :func:`forecast_laws`, at ``level``: by default analytic for a law that
+    has one (Eq. 2, Eq. 5), bootstrap otherwise.
 
     Raises
     ------
@@ -136,11 +136,11 @@ def interval_fitter(
     if noise == "binomial" and (interval or ("analytic" if analytic else "bootstrap")) == "analytic":
         raise ScalingDataError("--noise binomial needs the bootstrap interval (the analytic one uses the "
                                "residuals): add --interval bootstrap.")
-    options = dict(noise=noise, n_resamples=n_resamples, seed=seed, progress=progress)
+    options = dict(level=level, noise=noise, n_resamples=n_resamples, seed=seed, progress=progress)
     if law in TWO_STAGE_MAPS:
         forecaster = two_stage_forecaster(TWO_STAGE_MAPS[law], validation_sets=[_TWO_STAGE_LOSS_SET])
-        return bootstrap_interval_fitter(forecaster, **options)
-    return law_interval_fitter(law, interval=interval or ("analytic" if analytic else "bootstrap"), **options)
+        return bootstrap_interval_forecaster(forecaster, **options)
+    return law_interval_forecaster(law, interval=interval or ("analytic" if analytic else "bootstrap"), **options)
 
 
 def _group_problem(rows: pd.DataFrame, law: str, *, noise: str) -> str:
@@ -168,17 +168,17 @@ def _group_problem(rows: pd.DataFrame, law: str, *, noise: str) -> str:
     return ""
 
 
-def fit_away_from_chance(fit: IntervalFitter, law: str = "direct") -> IntervalFitter:
-    """``fit`` on the training rows off the chance floor, refusing too few in plain words.
+def fit_away_from_chance(forecaster: Forecaster, law: str = "direct") -> Forecaster:
+    """``forecaster`` on the training rows off the chance floor, refusing too few in plain words.
 
     Training rows :func:`near_chance` are left out of the fit (within
     :data:`NEAR_CHANCE_SE` binomial standard errors of chance, or at or below it); a
-    backtest with this fitter still scores every held-out row, near chance too.
+    backtest with this forecaster still scores every held-out row, near chance too.
     Fewer than :func:`min_runs` rows left raise a
     :class:`~scalelib.data.normalise.ScalingDataError` that says what to do.
     """
 
-    def fit_usable(training_rows: pd.DataFrame) -> IntervalPredictor:
+    def fit_usable(training_rows: pd.DataFrame) -> Predictor:
         usable = training_rows[~near_chance(training_rows)]
         n_needed = min_runs(law)
         if len(usable) < n_needed:
@@ -186,7 +186,7 @@ def fit_away_from_chance(fit: IntervalFitter, law: str = "direct") -> IntervalFi
                 f"{len(usable)} of {len(training_rows)} fitted runs are clearly above chance, but the {law} law "
                 f"needs at least {n_needed}; train runs further up, or choose a law with fewer parameters"
             )
-        return fit(usable)
+        return forecaster(usable)
 
     return fit_usable
 

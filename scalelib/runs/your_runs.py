@@ -24,7 +24,7 @@
 Everything is returned as tables (:class:`RunsForecast`), which the command line
 prints and saves. The rows are made ready in :mod:`scalelib.runs.runs_file` (selection,
 known levels, near chance, task means); the laws on offer, the columns that split the fits
-and a fitter per law are in :mod:`scalelib.runs.runs_laws`, and the warnings in
+and a forecaster per law are in :mod:`scalelib.runs.runs_laws`, and the warnings in
 :mod:`scalelib.runs.runs_warnings`. These modules' public names are importable from here
 too. :func:`scalelib.plots.forecasts.plot_runs_forecast` draws the result.
 """
@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
-from scalelib.evaluation.backtest import forecast_rows
+from scalelib.evaluation.backtest import backtest, forecast_rows
 from scalelib.evaluation.baselines import line_forecaster
 from scalelib.laws.compute_optimal import optimal_ratio
-from scalelib.evaluation.intervals import LEVEL, N_RESAMPLES, backtest_intervals, summarise_intervals
+from scalelib.evaluation.intervals import LEVEL, N_RESAMPLES, summarise_intervals
 from scalelib.laws.registry import LAWS as REGISTERED_LAWS
 from scalelib.laws.loss_law import loss_column as validation_loss_column
 from scalelib.runs.runs_file import (
@@ -65,7 +65,7 @@ from scalelib.runs.runs_laws import (
     fit_away_from_chance,
     forecast_laws,
     group_columns,
-    interval_fitter,
+    interval_forecaster,
     min_runs,
 )
 from scalelib.runs.runs_laws import (  # noqa: F401 (importable from here, as before the split)
@@ -89,7 +89,7 @@ __all__ = [
     "TWO_STAGE_LAWS", "TWO_STAGE_MIN_RUNS", "forecast_laws", "min_runs", "FAMILY_COLUMNS", "NEAR_CHANCE_SE", "WIDE_INTERVAL_SHARE", "FAILED_BACKTEST_COVERAGE",
     "FAILED_BACKTEST_MIN_RUNS", "CALIBRATED_REACH", "NON_ACCURACY_METRICS",
     "RunsForecast", "fill_known_levels", "select_rows", "group_columns", "near_chance", "aggregate_mean",
-    "line_forecaster", "interval_fitter", "fit_away_from_chance", "forecast_runs",
+    "line_forecaster", "interval_forecaster", "fit_away_from_chance", "forecast_runs",
 ]
 
 
@@ -174,7 +174,7 @@ def forecast_runs(
         Backtest: fit runs with ``C <= cut``, score every run above it (default: hold
         out the top third of each group's log-compute range).
     level, interval, noise, n_resamples, seed
-        As :func:`scalelib.evaluation.intervals.law_interval_fitter`.
+        As :func:`scalelib.evaluation.intervals.law_interval_forecaster`.
     progress
         Show tqdm progress bars (over the groups, and over bootstrap resamples) for
         anything that takes more than two seconds; set False in notebooks.
@@ -193,7 +193,8 @@ def forecast_runs(
     -------
     RunsForecast
     """
-    fit = interval_fitter(law, interval=interval, noise=noise, n_resamples=n_resamples, seed=seed, progress=progress)
+    forecaster = interval_forecaster(law, level=level, interval=interval, noise=noise, n_resamples=n_resamples,
+                                     seed=seed, progress=progress)
     frame = pd.DataFrame(frame, copy=True)
     frame.attrs = {}  # read_runs' attributes would be compared by every concat
     frame, metric_aside = select_rows(frame, benchmarks=benchmarks, where=where, metric=metric)
@@ -248,11 +249,10 @@ def forecast_runs(
         if correlation < FALLING_CORRELATION:
             warnings.append(f"{panel}: the score falls as compute grows (rank correlation {correlation:.2f}); "
                             "if these are error rates, give 1 - error as accuracy")
-        group_fit = fit_away_from_chance(fit, law)
+        group_forecaster = fit_away_from_chance(forecaster, law)
         group_cut = cut if cut is not None else _default_cut(usable["flops"])
         if (rows["flops"] > group_cut).any() and (rows["flops"] <= group_cut).any():
-            result = backtest_intervals(rows.drop(columns="mixture", errors="ignore"), group_fit,
-                                        compute_cut=group_cut, level=level)
+            result = backtest(rows.drop(columns="mixture", errors="ignore"), group_forecaster, compute_cut=group_cut)
             held_rows.append(result.drop(columns=["benchmark"]).assign(
                 **labels, panel=panel, verdict=np.where(result["status"] == "ok", "forecast", "unpredictable")))
             summary = summarise_intervals(result).drop(columns="benchmark")
@@ -265,7 +265,7 @@ def forecast_runs(
                                             "reason": f"no run on one side of the cut {group_cut:.3g} FLOPs"}]))
         targets = targets_given if targets_given is not None else np.array([10.0 * rows["flops"].max()])
         try:
-            predict = group_fit(rows.copy())
+            predict = group_forecaster(rows.copy())
             wanted = _target_rows(usable, targets, law)
             grid = np.logspace(np.log10(min(targets.min(), rows["flops"].min())),
                                np.log10(max(targets.max(), rows["flops"].max())), grid_points)
@@ -273,7 +273,7 @@ def forecast_runs(
             asked = pd.concat([wanted, *extra], ignore_index=True)
             if law in TWO_STAGE_MAPS:
                 asked = asked.assign(**{validation_loss_column(_TWO_STAGE_LOSS_SET): np.nan})
-            table = predict(asked, level).to_frame(asked["flops"].to_numpy())
+            table = predict(asked).to_frame(asked["flops"].to_numpy())
         except (ScalingDataError, ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
             refuse(str(error))
             continue

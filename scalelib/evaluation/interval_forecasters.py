@@ -1,13 +1,18 @@
-"""Interval fitters: a law's point forecast with its prediction interval, fitted to one benchmark's runs.
+"""Interval forecasters: a law's point forecast with its prediction interval, fitted to one benchmark's runs.
 
-* :func:`law_interval_fitter` -- any law of :data:`scalelib.laws.registry.LAWS`: the law's own
-  analytic interval (:attr:`~scalelib.interfaces.Law.analytic_interval_fitter`: Eq. 2,
+An interval forecaster is a :data:`~scalelib.interfaces.Forecaster` whose predictor
+returns a :class:`~scalelib.interfaces.PredictionInterval` at the forecaster's ``level``
+(an :data:`~scalelib.interfaces.IntervalPredictor`), so every step of
+:mod:`scalelib.evaluation.backtest` takes it as it takes a forecaster of point forecasts.
+
+* :func:`law_interval_forecaster` -- any law of :data:`scalelib.laws.registry.LAWS`: the law's own
+  analytic interval (:attr:`~scalelib.interfaces.Law.analytic_interval_forecaster`: Eq. 2,
   Eq. 5), or a bootstrap over runs, in closed form where the law has one
   (:attr:`~scalelib.interfaces.Law.bootstrap_curves`: Eq. 2), by profiling or one polish
   from the point estimate for a robust law, by refitting for any other;
-* :func:`bootstrap_interval_fitter` -- any :data:`~scalelib.interfaces.Fitter` (e.g.
-  two-stage), every resample refitted;
-* :func:`bootstrap_predictors`, :func:`bootstrap_predictions` -- the run bootstrap of any fitter.
+* :func:`bootstrap_interval_forecaster` -- any :data:`~scalelib.interfaces.Forecaster` of
+  point forecasts (e.g. two-stage), every resample refitted;
+* :func:`bootstrap_predictors`, :func:`bootstrap_predictions` -- the run bootstrap of any forecaster.
 
 Each interval adds the calibrated extrapolation drift
 (:func:`scalelib.laws.drift_calibration.estimate_drift_rate`); the approach is described in
@@ -25,10 +30,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm  # plain bar: tqdm.auto warns in notebooks without ipywidgets
 
-from scalelib.interfaces import Fitter, Predictor, single_chance_level
+from scalelib.interfaces import Forecaster, Predictor, single_chance_level
 from scalelib.laws.drift_calibration import estimate_drift_rate
 from scalelib.interfaces import (
-    IntervalFitter,
     IntervalPredictor,
     PredictionInterval,
     extrapolation_distance,
@@ -61,20 +65,20 @@ from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q
 from scalelib.laws.profile_fit import bootstrap_by_profile, polish_huber
 from scalelib.data.validation import check_compute, check_n_items, check_resamples
 
-__all__ = ["law_interval_fitter", "bootstrap_interval_fitter", "bootstrap_predictors",
+__all__ = ["law_interval_forecaster", "bootstrap_interval_forecaster", "bootstrap_predictors",
            "bootstrap_predictions"]
 
 
 def bootstrap_predictors(
     training_rows: pd.DataFrame,
-    fit: Fitter,
+    fit: Forecaster,
     *,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     run_column: str = "run",
     progress: bool = True,
 ) -> list[Predictor | None]:
-    """Bootstrap over runs for any fitter: resample runs and refit, once per resample.
+    """Bootstrap over runs for any forecaster: resample runs and refit, once per resample.
 
     Whole runs are resampled (:func:`resample_runs` over the distinct values of
     ``run_column``, in order of appearance), so rows of one run (e.g. its pass@k at
@@ -113,14 +117,14 @@ def _predict_each(predictors: Sequence[Predictor | None], rows: pd.DataFrame) ->
 def bootstrap_predictions(
     training_rows: pd.DataFrame,
     rows: pd.DataFrame,
-    fit: Fitter,
+    fit: Forecaster,
     *,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     run_column: str = "run",
     progress: bool = True,
 ) -> np.ndarray:
-    """Bootstrap over runs for any fitter: resample runs, refit, predict ``rows``.
+    """Bootstrap over runs for any forecaster: resample runs, refit, predict ``rows``.
 
     The resamples and refits of :func:`bootstrap_predictors`.
 
@@ -138,7 +142,7 @@ def bootstrap_predictions(
 
 
 def _resample_curves(
-    training_rows: pd.DataFrame, fit: Fitter, chance: float, *, n_resamples: int, seed: int, progress: bool,
+    training_rows: pd.DataFrame, fit: Forecaster, chance: float, *, n_resamples: int, seed: int, progress: bool,
 ) -> Callable[[pd.DataFrame], np.ndarray]:
     """Bootstrap curves in ``y``, the resamples refitted at the first call and reused by every later one.
 
@@ -157,7 +161,7 @@ def _resample_curves(
     return sample_curves
 
 
-def _warm_start_fitter(law: Law, start: np.ndarray, chance: float, compute_column: str) -> Fitter:
+def _warm_start_forecaster(law: Law, start: np.ndarray, chance: float, compute_column: str) -> Forecaster:
     """Refit ``law`` by one polish (:func:`scalelib.laws.profile_fit.polish_huber`) from the point estimate."""
 
     def fit(rows: pd.DataFrame) -> Predictor:
@@ -213,8 +217,8 @@ class _Bootstrap:
     """The point forecast, from the fit to all training rows."""
     sample_curves: Callable[[pd.DataFrame], np.ndarray]
     """Bootstrap values of ``log(-log Q)`` at the given rows, shape (resamples, rows)."""
-    point_fitter: Fitter
-    """The law's own fitter, for the inner backtests of :func:`estimate_drift_rate`."""
+    point_forecaster: Forecaster
+    """The law's own forecaster of point forecasts, for the inner backtests of :func:`estimate_drift_rate`."""
 
 
 def _closed_form_bootstrap(law: Law, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
@@ -226,7 +230,7 @@ def _closed_form_bootstrap(law: Law, training_rows: pd.DataFrame, *, n_resamples
         sample_curves=lambda rows: law.bootstrap_curves(
             training_rows, rows, n_resamples=n_resamples, seed=seed, compute_column=compute_column
         ),
-        point_fitter=forecaster,
+        point_forecaster=forecaster,
     )
 
 
@@ -241,7 +245,7 @@ def _robust_law_bootstrap(law: Law, training_rows: pd.DataFrame, *, n_resamples:
 
     if law.profile is None:
         sample_curves = _resample_curves(
-            training_rows, _warm_start_fitter(law, estimate, chance, compute_column), chance,
+            training_rows, _warm_start_forecaster(law, estimate, chance, compute_column), chance,
             n_resamples=n_resamples, seed=seed, progress=progress,
         )
     else:
@@ -261,29 +265,30 @@ def _robust_law_bootstrap(law: Law, training_rows: pd.DataFrame, *, n_resamples:
                 chance,
             )
 
-    return _Bootstrap(point=point, sample_curves=sample_curves, point_fitter=law.forecaster(compute_column=compute_column))
+    return _Bootstrap(point=point, sample_curves=sample_curves, point_forecaster=law.forecaster(compute_column=compute_column))
 
 
-def _refit_bootstrap(fit: Fitter, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
+def _refit_bootstrap(fit: Forecaster, training_rows: pd.DataFrame, *, n_resamples: int, seed: int,
                      progress: bool, compute_column: str) -> _Bootstrap:
-    """Any fitter: every resample refitted with the fitter itself."""
+    """Any forecaster: every resample refitted with the forecaster itself."""
     chance = single_chance_level(training_rows)
     return _Bootstrap(
         point=fit(training_rows.copy()),
         sample_curves=_resample_curves(
             training_rows, fit, chance, n_resamples=n_resamples, seed=seed, progress=progress
         ),
-        point_fitter=fit,
+        point_forecaster=fit,
     )
 
 
-def _bootstrap_interval_fitter(
+def _bootstrap_interval_forecaster(
     bootstrap: Callable[..., _Bootstrap], *, band: Band, noise: Noise, calibrate: bool, n_resamples: int,
-    seed: int, progress: bool, compute_column: str, method: str,
+    seed: int, progress: bool, compute_column: str, method: str, level: float,
     drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
-) -> IntervalFitter:
-    """An interval fitter from ``bootstrap(training_rows, ...) -> _Bootstrap``: curves + drift + noise, quantiles."""
+) -> Forecaster:
+    """An interval forecaster from ``bootstrap(training_rows, ...) -> _Bootstrap``: curves + drift + noise, quantiles."""
     _check_option("band", band, ("prediction", "confidence"))
+    default_level = _check_level(level)
     _check_option("noise", noise, ("residuals", "binomial"))
     check_resamples(n_resamples)
 
@@ -304,11 +309,11 @@ def _bootstrap_interval_fitter(
         drift_rate = 0.0
         if calibrate:
             drift_rate = estimate_drift_rate(
-                training_rows, law.point_fitter, noise_variance=float(np.mean(residuals**2)),
+                training_rows, law.point_forecaster, noise_variance=float(np.mean(residuals**2)),
                 compute_column=compute_column,
             )
 
-        def predict(rows: pd.DataFrame, level: float = LEVEL) -> PredictionInterval:
+        def predict(rows: pd.DataFrame, level: float = default_level) -> PredictionInterval:
             level = _check_level(level)
             curves = law.sample_curves(rows)
             refused = np.isnan(curves).any(axis=1)
@@ -338,9 +343,10 @@ def _bootstrap_interval_fitter(
     return fit
 
 
-def law_interval_fitter(
+def law_interval_forecaster(
     law: str | Law = "direct",
     *,
+    level: float = LEVEL,
     interval: Literal["analytic", "bootstrap"] = "analytic",
     band: Band = "prediction",
     noise: Noise = "residuals",
@@ -350,8 +356,11 @@ def law_interval_fitter(
     progress: bool = True,
     compute_column: str = "flops",
     drift_degrees_of_freedom: float = DRIFT_DEGREES_OF_FREEDOM,
-) -> IntervalFitter:
-    """An :data:`IntervalFitter` for a law of :data:`scalelib.laws.registry.LAWS`: point forecast and interval.
+) -> Forecaster:
+    """An interval :data:`~scalelib.interfaces.Forecaster` for a law of :data:`scalelib.laws.registry.LAWS`.
+
+    Its predictor returns the point forecast with its interval at ``level``, a
+    :class:`~scalelib.interfaces.PredictionInterval`.
 
     Parameters
     ----------
@@ -360,16 +369,19 @@ def law_interval_fitter(
         ``"direct"`` (Eq. 2, closed form), ``"saturating"`` (Eq. 6), ``"bnsl"`` (Eq. 1),
         ``"ratio"`` (Eq. 4, needs ``params`` and ``tokens`` columns), ``"passk"`` (Eq. 5,
         needs ``k``) or any law added to :data:`scalelib.laws.registry.LAWS`.
+    level
+        Nominal coverage of the intervals (default :data:`LEVEL`, 0.9); a predictor
+        also takes ``level`` to draw another level of the same fit.
     interval
         ``"analytic"``, the law's own
-        :attr:`~scalelib.interfaces.Law.analytic_interval_fitter` (Eq. 2's
+        :attr:`~scalelib.interfaces.Law.analytic_interval_forecaster` (Eq. 2's
         :func:`~scalelib.laws.direct_law_intervals.direct_law_interval`; Eq. 5's, which has no
         drift term and ignores ``calibrate``), or ``"bootstrap"`` over runs: in closed
         form for a law with :attr:`~scalelib.interfaces.Law.bootstrap_curves` (Eq. 2's
         :func:`~scalelib.laws.direct_law_intervals.direct_law_bootstrap`); for a robust law each
         resample is profiled or refitted by one polish from the point estimate
         (:func:`scalelib.laws.profile_fit.polish_huber`); any other law is refitted by its
-        forecaster (:func:`bootstrap_interval_fitter`).
+        forecaster (:func:`bootstrap_interval_forecaster`).
     band
         ``"prediction"``: covers a new run; ``"confidence"``: the curve only.
     noise
@@ -392,7 +404,7 @@ def law_interval_fitter(
 
     Returns
     -------
-    IntervalFitter
+    Forecaster
     """
     law = registered_law(law)
     _check_option("interval", interval, ("analytic", "bootstrap"))
@@ -402,9 +414,9 @@ def law_interval_fitter(
             raise ValueError(
                 f"The analytic interval exists for the {analytic} laws only; use interval='bootstrap' for {law.name!r}."
             )
-        return law.analytic_interval_fitter(
+        return law.analytic_interval_forecaster(
             band=band, calibrate=calibrate, compute_column=compute_column,
-            drift_degrees_of_freedom=drift_degrees_of_freedom,
+            drift_degrees_of_freedom=drift_degrees_of_freedom, level=level,
         )
     if law.bootstrap_curves is not None:
         bootstrap = partial(_closed_form_bootstrap, law)
@@ -412,16 +424,17 @@ def law_interval_fitter(
         bootstrap = partial(_robust_law_bootstrap, law)
     else:
         bootstrap = partial(_refit_bootstrap, law.forecaster(compute_column=compute_column))
-    return _bootstrap_interval_fitter(
+    return _bootstrap_interval_forecaster(
         bootstrap, band=band, noise=noise, calibrate=calibrate, n_resamples=n_resamples, seed=seed,
-        progress=progress, compute_column=compute_column, method=f"{law.name}, bootstrap",
+        progress=progress, compute_column=compute_column, method=f"{law.name}, bootstrap", level=level,
         drift_degrees_of_freedom=drift_degrees_of_freedom,
     )
 
 
-def bootstrap_interval_fitter(
-    fit: Fitter,
+def bootstrap_interval_forecaster(
+    forecaster: Forecaster,
     *,
+    level: float = LEVEL,
     band: Band = "prediction",
     noise: Noise = "residuals",
     calibrate: bool = True,
@@ -429,18 +442,19 @@ def bootstrap_interval_fitter(
     seed: int = 0,
     progress: bool = True,
     compute_column: str = "flops",
-) -> IntervalFitter:
-    """An :data:`IntervalFitter` for any :data:`~scalelib.interfaces.Fitter`, by a bootstrap over runs.
+) -> Forecaster:
+    """An interval :data:`~scalelib.interfaces.Forecaster` around any forecaster of point forecasts, by a bootstrap over runs.
 
-    Each resample of whole runs is refitted with ``fit`` itself (its full fit, every
-    start), so this suits any forecaster: two-stage
+    Each resample of whole runs is refitted with ``forecaster`` itself (its full fit,
+    every start), so this suits any forecaster: two-stage
     (:func:`scalelib.evaluation.two_stage.two_stage_forecaster`), pass@k
     (:func:`scalelib.laws.pass_at_k_law.pass_at_k_forecaster`, the rows of a run resampled
-    together) ... Band, noise and calibration as in :func:`law_interval_fitter`; the
-    interval is formed in ``log(-log Q)`` (:func:`transformed`). Slower than
-    :func:`law_interval_fitter`, whose nonlinear laws refit from the point estimate.
+    together) ... Level, band, noise and calibration as in :func:`law_interval_forecaster`;
+    the interval is formed in ``log(-log Q)`` (:func:`transformed`). Slower than
+    :func:`law_interval_forecaster`, whose nonlinear laws refit from the point estimate.
     """
-    return _bootstrap_interval_fitter(
-        partial(_refit_bootstrap, fit), band=band, noise=noise, calibrate=calibrate, n_resamples=n_resamples,
-        seed=seed, progress=progress, compute_column=compute_column, method="bootstrap",
+    return _bootstrap_interval_forecaster(
+        partial(_refit_bootstrap, forecaster), band=band, noise=noise, calibrate=calibrate,
+        n_resamples=n_resamples, seed=seed, progress=progress, compute_column=compute_column, method="bootstrap",
+        level=level,
     )
