@@ -238,7 +238,7 @@ def test_direct_law_bootstrap_is_reproducible_for_any_runs(inputs, n_resamples, 
 
 @SLOW
 @given(law_inputs(min_runs=3, max_runs=16))
-def test_calibrated_interval_fitter_either_brackets_or_refuses(inputs):
+def test_calibrated_interval_forecaster_either_brackets_or_refuses(inputs):
     compute, accuracy, chance = inputs
     rows = pd.DataFrame({"run": [f"r{i}" for i in range(len(compute))], "benchmark": "b", "flops": compute,
                          "value": accuracy, "chance": chance})
