@@ -26,7 +26,9 @@ structure (variable projection):
    grid points is profiled the same way.
 3. **Polish** (:func:`polish_huber`). ``scipy.optimize.least_squares`` with
    ``loss="huber", f_scale=delta`` refines all parameters from each refined minimum,
-   and the lowest loss is kept.
+   and the lowest loss is kept. It runs first without bounds, the parameters at a bound
+   held there, and keeps that optimum if it is one of the bounded problem (several times
+   less work per step); otherwise within the bounds.
 
 The grid makes the search global (every basin the grid resolves is visited) and the
 closed-form inner step makes the grid cheap; the polish makes the result a true
@@ -391,8 +393,9 @@ def fit_by_profile(
     refine_points
         Points per axis of the finer grid around each chosen minimum (1: no refinement).
     grid_iterations
-        IRLS steps of the profile on the whole grid (:func:`profile_amplitudes`); the
-        finer grids get :data:`INNER_ITERATIONS`.
+        IRLS steps of the profile (:func:`profile_amplitudes`) on the whole grid and on
+        the finer grids, which only choose the polish's starts (Eq. 6:
+        :data:`COARSE_ITERATIONS`).
 
     Returns
     -------
@@ -410,7 +413,9 @@ def fit_by_profile(
         fine_grid = np.array(list(itertools.product(
             *_refined_axes(axes, np.unravel_index(index, shape), refine_points)
         )))
-        fine_coefficients, fine_objective = profile_amplitudes(profile.basis(fine_grid), log_target)
+        fine_coefficients, fine_objective = profile_amplitudes(
+            profile.basis(fine_grid), log_target, n_iterations=grid_iterations
+        )
         best_fine = int(first_lowest(fine_objective))
         if fine_objective[best_fine] <= objective[index]:
             starts.append(profile.parameters(fine_grid[best_fine], fine_coefficients[best_fine]))
