@@ -23,14 +23,15 @@ the new objective exceeds the other's by more than 1e-9 (relative).
 It then runs today's fits beside the library as it was before issue 12's speed-ups
 (``former.BASE_COMMIT``, imported as ``former_scalelib``: see ``former.py``), fit by
 fit in one process so that both share the machine's load: Eq. 6 and the logistic map
-(the speed targets) and Eq. 4, on the sets of :func:`speed_sets` (tpr 20, C <= 1e21,
+(the speed targets), Eq. 4 and BNSL, on the sets of :func:`speed_sets` (tpr 20, C <= 1e21,
 both mixtures, as the issue's timings; Eq. 4 on every ratio of DCLM, and at the cuts
 1e20 and 3e20 too, where the drift calibration fits it), each fit repeated
 ``REPEATS`` times, the median per fit compared: old and new milliseconds, their ratio,
 the worst ``new / old - 1`` of the objective and the fits worse by more than 1e-9.
 
 It then times a 200-resample bootstrap forecast (``law_interval_fitter(..., "bootstrap")``,
-fitting, drift calibration and interval) per law on the DCLM runs below 1e21 FLOPs, and
+fitting, drift calibration and interval) per law on the DCLM runs below 1e21 FLOPs, with
+the former library and today's, and
 one fit of each two-stage piece (loss laws, maps, FLP-M) per benchmark
 (``two_stage.time_stage_fits``).
 
@@ -55,6 +56,7 @@ from former import former_module
 
 from scalelib import data, direct_data, two_stage, two_stage_data
 from scalelib.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.bnsl import fit_bnsl
 from scalelib.intervals import forecast_interval, law_interval_fitter
 from scalelib.normalise import (
     drop_at_or_below_chance,
@@ -178,8 +180,8 @@ REPEATS = 3
 def speed_sets() -> dict[str, list[tuple[tuple, dict]]]:
     """By law, the ``(args, kwargs)`` of every fit timed against the former library.
 
-    Eq. 6: every headline benchmark x mixture at tpr 20 with C <= 1e21 and at least 6 runs
-    above chance. Logistic map: the same with the mixture's own validation loss, at least
+    Eq. 6 and Eq. 1 (BNSL): every headline benchmark x mixture at tpr 20 with C <= 1e21 and
+    at least 6 runs above chance. Logistic map: the same with the mixture's own validation loss, at least
     4 runs. Eq. 4: every DCLM benchmark over all ratios at C <= 1e20, 3e20, 1e21 and all
     runs, with at least 6 runs spanning a factor 2 in D / N.
     """
@@ -202,13 +204,14 @@ def speed_sets() -> dict[str, list[tuple[tuple, dict]]]:
         if len(rows) >= 6 and ratios.max() > 2 * ratios.min():
             ratio.append(((rows["params"].to_numpy(), rows["tokens"].to_numpy(), rows["value"].to_numpy()),
                           {"chance": float(rows["chance"].iloc[0])}))
-    return {"Eq. 6 saturating": saturating, "logistic map": logistic, "Eq. 4 ratio": ratio}
+    return {"Eq. 6 saturating": saturating, "logistic map": logistic, "Eq. 4 ratio": ratio, "Eq. 1 BNSL": saturating}
 
 
 FORMER_FITS = {
     "Eq. 6 saturating": ("saturating_law", "fit_saturating_law", fit_saturating_law, lambda fit: fit.objective),
     "logistic map": ("logistic_map", "fit_logistic_map", fit_logistic_map, lambda fit: fit.lmfit_result.chisqr),
     "Eq. 4 ratio": ("ratio_law", "fit_ratio_law", fit_ratio_law, lambda fit: fit.objective),
+    "Eq. 1 BNSL": ("bnsl", "fit_bnsl", fit_bnsl, lambda fit: fit.objective),
 }
 """By law: the former module and function, today's function, and the objective of a fit."""
 
@@ -252,29 +255,38 @@ BOOTSTRAP_LAWS = tuple(law for law in REGISTERED_LAWS.values() if set(law.column
 
 
 def bootstrap_times(laws: tuple[Law, ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
-    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs).
+    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs), former and new.
 
     Laws of compute alone are fitted at tpr 20 and forecast at 1e22 and 1e23 FLOPs; a law
-    of N and D on every ratio, forecast at the three largest runs.
+    of N and D on every ratio, forecast at the three largest runs. Each forecast is made
+    with the former library (``former.py``) and today's, one after the other.
     """
+    former_intervals, former_laws = former_module("intervals"), former_module("laws").LAWS
+    libraries = {
+        "old": (former_intervals.law_interval_fitter, former_intervals.forecast_interval, former_laws),
+        "new": (law_interval_fitter, forecast_interval, REGISTERED_LAWS),
+    }
     records = []
     for law in laws:
         of_compute = law.columns == ("flops",)
         kept, _ = drop_at_or_below_chance(
             data.accuracy_frame("dclm", tpr=20 if of_compute else None, benchmarks=HEADLINE_BENCHMARKS)
         )
-        fitter = law_interval_fitter(law, interval="bootstrap", n_resamples=200, progress=False)
         for benchmark, rows in kept[kept["flops"] <= 1e21].groupby("benchmark"):
-            started = time.perf_counter()
+            record = {"law": law.name, "benchmark": benchmark}
             try:
-                if of_compute:
-                    forecast_interval(fitter, rows, [1e22, 1e23])
-                else:
-                    fitter(rows.copy())(rows.nlargest(3, "flops").copy())
+                for label, (interval_fitter, forecast, registered) in libraries.items():
+                    fitter = interval_fitter(registered[law.name], interval="bootstrap", n_resamples=200, progress=False)
+                    started = time.perf_counter()
+                    if of_compute:
+                        forecast(fitter, rows, [1e22, 1e23])
+                    else:
+                        fitter(rows.copy())(rows.nlargest(3, "flops").copy())
+                    record[label] = time.perf_counter() - started
             except ValueError as error:
                 print(f"  {law.name} {benchmark}: skipped ({str(error)[:80]})")
                 continue
-            records.append({"law": law.name, "benchmark": benchmark, "seconds": time.perf_counter() - started})
+            records.append(record)
     return pd.DataFrame(records)
 
 
@@ -290,9 +302,9 @@ def main() -> None:
     print("\nToday's fits against the former library (median ms per fit; objective new / old - 1)")
     print(summarise_former(former_comparisons()).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
-    print("\n200-resample bootstrap forecast, DCLM runs below 1e21 FLOPs (seconds per benchmark)")
+    print("\n200-resample bootstrap forecast, DCLM runs below 1e21 FLOPs (seconds per benchmark, former and new)")
     boot = bootstrap_times()
-    print(boot.groupby("law", sort=False)["seconds"].agg(["count", "median", "max"]).to_string(
+    print(boot.groupby("law", sort=False)[["old", "new"]].agg(["median", "max"]).to_string(
         float_format=lambda v: f"{v:.3f}"))
 
     print("\nTwo-stage pieces, one fit on all tpr-20 runs (ms per fit)")

@@ -23,7 +23,7 @@ from scipy.special import expit
 
 from scalelib.loss_law import covariance_within_bounds
 from scalelib.map_inputs import _rmse_points, validate_map_inputs
-from scalelib.profile_fit import POLISH_RATIO, TIE_TOLERANCE, first_lowest, grid_local_minima
+from scalelib.profile_fit import POLISH_RATIO, first_lowest, grid_local_minima
 
 __all__ = [
     "LOGISTIC_K_BOUNDS",
@@ -31,7 +31,6 @@ __all__ = [
     "LOGISTIC_K_GRID",
     "LOGISTIC_L0_GRID_POINTS",
     "LOGISTIC_POLISHED",
-    "LOGISTIC_PATH_POINTS",
     "LOGISTIC_START_INSET",
     "LOGISTIC_TOLERANCE",
     "LogisticMapFit",
@@ -57,9 +56,6 @@ LOGISTIC_START_INSET = 1e-3
 """A polish starts this fraction of a parameter's range inside its bounds: lmfit maps a
 bounded parameter through a sine, which is flat at the bound, so a start exactly there
 would never move."""
-
-LOGISTIC_PATH_POINTS = 17
-"""Points of the path from a grid minimum to a polished optimum checked by :func:`_same_basin`."""
 
 LOGISTIC_TOLERANCE = 1e-12
 """``ftol`` and ``xtol`` of the logistic map's polish."""
@@ -130,24 +126,6 @@ def _logistic_profile(
     return chance + height, sse
 
 
-def _same_basin(
-    loss: np.ndarray, accuracy: np.ndarray, chance: float, point: tuple[float, float], point_sse: float,
-    result: lmfit.minimizer.MinimizerResult,
-) -> bool:
-    """Whether the profile descends from grid point ``(k, L0)`` to a polished optimum without rising.
-
-    The profiled sum of squares (:func:`_logistic_profile`) is evaluated at
-    :data:`LOGISTIC_PATH_POINTS` points of the straight path from the point to the optimum
-    (log k, L0); if it never exceeds the point's own value, the point lies in the
-    optimum's basin and polishing it would find that optimum again.
-    """
-    fractions = np.linspace(0.0, 1.0, LOGISTIC_PATH_POINTS)
-    k = np.exp(np.log(point[0]) + fractions * (np.log(result.params["k"].value) - np.log(point[0])))
-    L0 = point[1] + fractions * (result.params["L0"].value - point[1])
-    _, path_sse = _logistic_profile(loss, accuracy, chance, k, L0)
-    return bool(np.all(path_sse <= point_sse * (1.0 + TIE_TOLERANCE)))
-
-
 def fit_logistic_map(
     loss: ArrayLike, accuracy: ArrayLike, *, chance: float, labels: Sequence[str] | None = None
 ) -> LogisticMapFit:
@@ -208,12 +186,8 @@ def fit_logistic_map(
         parameters.add(name, min=low, max=high)
     results = []
     for index in grid_local_minima(sse, LOGISTIC_POLISHED):
-        if results and (
-            sse.flat[index] > POLISH_RATIO * min(result.chisqr for result in results)
-            or any(_same_basin(loss, accuracy, chance, (k_grid.flat[index], L0_grid.flat[index]), sse.flat[index], result)
-                   for result in results)
-        ):
-            continue
+        if results and sse.flat[index] > POLISH_RATIO * min(result.chisqr for result in results):
+            continue  # its basin's minimum cannot be below a polished optimum (POLISH_RATIO)
         start = (ceilings.flat[index], k_grid.flat[index], L0_grid.flat[index])
         for name, value in zip(("ceiling", "k", "L0"), start):
             low, high = bounds[name]
