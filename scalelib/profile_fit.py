@@ -167,22 +167,21 @@ def _weighted_solve(design: np.ndarray, target: np.ndarray, weights: np.ndarray)
     """Batched weighted least squares ``min sum_i w_i (design_i . c - target_i)^2``, one or two columns.
 
     Solves the normal equations in closed form (Cramer's rule for two columns); NaN where
-    they are singular.
+    they are singular (call it under ``np.errstate(divide="ignore", invalid="ignore")``).
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        first = design[..., 0]
-        weighted_first = weights * first
-        s00 = np.sum(weighted_first * first, axis=-1)
-        b0 = np.sum(weighted_first * target, axis=-1)
-        if design.shape[-1] == 1:
-            return (b0 / s00)[..., None]
-        second = design[..., 1]
-        weighted_second = weights * second
-        s01 = np.sum(weighted_first * second, axis=-1)
-        s11 = np.sum(weighted_second * second, axis=-1)
-        b1 = np.sum(weighted_second * target, axis=-1)
-        determinant = s00 * s11 - s01 * s01
-        return np.stack([(s11 * b0 - s01 * b1) / determinant, (s00 * b1 - s01 * b0) / determinant], axis=-1)
+    first = design[..., 0]
+    weighted_first = weights * first
+    s00 = (weighted_first * first).sum(axis=-1)
+    b0 = (weighted_first * target).sum(axis=-1)
+    if design.shape[-1] == 1:
+        return (b0 / s00)[..., None]
+    second = design[..., 1]
+    weighted_second = weights * second
+    s01 = (weighted_first * second).sum(axis=-1)
+    s11 = (weighted_second * second).sum(axis=-1)
+    b1 = (weighted_second * target).sum(axis=-1)
+    determinant = s00 * s11 - s01 * s01
+    return np.stack([(s11 * b0 - s01 * b1) / determinant, (s00 * b1 - s01 * b0) / determinant], axis=-1)
 
 
 def _combine(columns: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
@@ -237,7 +236,8 @@ def profile_amplitudes(
     if n_columns not in (1, 2):
         raise ValueError(f"profile_amplitudes solves one or two amplitudes, got {n_columns}.")
     target = np.exp(log_target)
-    counts = np.ones_like(target) if counts is None else np.asarray(counts, dtype=float)
+    weighted = counts is not None
+    counts = np.asarray(counts, dtype=float) if weighted else np.ones_like(target)
     batch_shape = np.broadcast_shapes(basis.shape[:-2], counts.shape[:-1])
     best_coefficients = np.zeros((*batch_shape, n_columns))
     best_objective = np.full(batch_shape, np.inf)
@@ -252,10 +252,12 @@ def profile_amplitudes(
                 coefficients = np.maximum(coefficients, _TINY)
                 prediction = _combine(columns, coefficients)
                 residuals = np.log(prediction) - log_target
-                weights = counts * np.minimum(1.0, delta / np.abs(residuals))
+                weights = np.minimum(1.0, delta / np.abs(residuals))
+                if weighted:
+                    weights = counts * weights
                 coefficients = _weighted_solve(columns / prediction[..., None], 1.0 - residuals, weights)
             prediction = _combine(columns, coefficients)
-            objective = huber_objective(np.log(prediction) - log_target, delta, counts)
+            objective = huber_objective(np.log(prediction) - log_target, delta, counts if weighted else 1.0)
             objective = np.where((coefficients > 0).all(axis=-1), objective, np.inf)
             better = objective < best_objective
             full = np.zeros((*batch_shape, n_columns))
@@ -375,7 +377,6 @@ def fit_by_profile(
     bounds: tuple[np.ndarray, np.ndarray],
     n_polished: int = N_POLISHED,
     refine_points: int = REFINE_POINTS,
-    grid_iterations: int = INNER_ITERATIONS,
 ) -> OptimizeResult:
     """Profile the amplitudes over a product grid of exponents, refine, then polish the best local minima.
 
@@ -392,10 +393,6 @@ def fit_by_profile(
         Largest number of local minima of the profile polished.
     refine_points
         Points per axis of the finer grid around each chosen minimum (1: no refinement).
-    grid_iterations
-        IRLS steps of the profile (:func:`profile_amplitudes`) on the whole grid and on
-        the finer grids, which only choose the polish's starts (Eq. 6:
-        :data:`COARSE_ITERATIONS`).
 
     Returns
     -------
@@ -405,7 +402,7 @@ def fit_by_profile(
     axes = [np.asarray(axis, dtype=float) for axis in profile.axes]
     shape = [len(axis) for axis in axes]
     grid = np.array(list(itertools.product(*axes)))
-    coefficients, objective = profile_amplitudes(profile.basis(grid), log_target, n_iterations=grid_iterations)
+    coefficients, objective = profile_amplitudes(profile.basis(grid), log_target)
     chosen = grid_local_minima(objective.reshape(shape), n_polished)
     chosen = chosen[objective[chosen] <= POLISH_RATIO * objective[chosen[0]]]
     starts = []
@@ -413,9 +410,7 @@ def fit_by_profile(
         fine_grid = np.array(list(itertools.product(
             *_refined_axes(axes, np.unravel_index(index, shape), refine_points)
         )))
-        fine_coefficients, fine_objective = profile_amplitudes(
-            profile.basis(fine_grid), log_target, n_iterations=grid_iterations
-        )
+        fine_coefficients, fine_objective = profile_amplitudes(profile.basis(fine_grid), log_target)
         best_fine = int(first_lowest(fine_objective))
         if fine_objective[best_fine] <= objective[index]:
             starts.append(profile.parameters(fine_grid[best_fine], fine_coefficients[best_fine]))

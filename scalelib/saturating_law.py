@@ -38,7 +38,7 @@ from scalelib.normalise import (
     uncentre_amplitude,
     validate_law_inputs,
 )
-from scalelib.profile_fit import COARSE_ITERATIONS, Profile, fit_by_profile
+from scalelib.profile_fit import Profile, fit_by_profile
 
 __all__ = [
     "N_PARAMETERS",
@@ -226,7 +226,6 @@ def fit_saturating_law(
         residuals=lambda parameters: saturating_log_residuals(parameters, x, log_target),
         jacobian=lambda parameters: saturating_log_residuals_jacobian(parameters, x, log_target),
         bounds=saturating_bounds(x),
-        grid_iterations=COARSE_ITERATIONS,
     )
     log_A_ref, alpha, E = best.x
     covariance = covariance_from_jacobian(
