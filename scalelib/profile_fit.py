@@ -342,21 +342,27 @@ def polish_huber(
     *,
     delta: float = HUBER_DELTA,
     tolerance: float = POLISH_TOLERANCE,
+    inside_first: bool = True,
 ) -> OptimizeResult:
     """``scipy.optimize.least_squares(loss="huber", f_scale=delta)`` from each start; the lowest cost wins.
 
     Starts are clipped into ``bounds`` and tried in the given order; a later start wins
     only if it is lower by more than :data:`TIE_TOLERANCE` (relative), so tied optima
-    (flat data) resolve to the same one on every machine. Each start is first polished
-    without bounds (:func:`_polish_inside`: its parameters at a bound held there), which is
-    kept if it is an optimum of the bounded problem; otherwise ``least_squares`` runs
-    within the bounds. The returned ``OptimizeResult`` gets ``n_starts``; its ``cost``
-    is the Huber loss of :func:`scalelib.normalise.huber_loss`.
+    (flat data) resolve to the same one on every machine. With ``inside_first``, each
+    start is first polished without bounds (:func:`_polish_inside`: its parameters at a
+    bound held there), which is kept if it is an optimum of the bounded problem;
+    otherwise ``least_squares`` runs within the bounds. A start that is already an
+    optimum (a bootstrap resample polished from the point estimate) is better polished
+    within the bounds only: the unbounded path can leave its basin. The returned
+    ``OptimizeResult`` gets ``n_starts``; its ``cost`` is the Huber loss of
+    :func:`scalelib.normalise.huber_loss`.
     """
     best = None
     for start in starts:
         start = np.clip(np.asarray(start, dtype=float), bounds[0], bounds[1])
-        result = _polish_inside(residuals, jacobian, start, bounds, delta=delta, tolerance=tolerance)
+        result = None
+        if inside_first:
+            result = _polish_inside(residuals, jacobian, start, bounds, delta=delta, tolerance=tolerance)
         if result is None:
             result = least_squares(
                 residuals, start, jac=jacobian, bounds=bounds,
