@@ -255,7 +255,7 @@ BOOTSTRAP_LAWS = tuple(law for law in REGISTERED_LAWS.values() if set(law.column
 
 
 def bootstrap_times(laws: tuple[Law, ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
-    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs), former and new.
+    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (C <= 1e21), former and new.
 
     Laws of compute alone are fitted at tpr 20 and forecast at 1e22 and 1e23 FLOPs; a law
     of N and D on every ratio, forecast at the three largest runs. Each forecast is made
@@ -276,7 +276,9 @@ def bootstrap_times(laws: tuple[Law, ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
             record = {"law": law.name, "benchmark": benchmark}
             try:
                 for label, (interval_fitter, forecast, registered) in libraries.items():
-                    fitter = interval_fitter(registered[law.name], interval="bootstrap", n_resamples=200, progress=False)
+                    fitter = interval_fitter(
+                        registered[law.name], interval="bootstrap", n_resamples=200, progress=False
+                    )
                     started = time.perf_counter()
                     if of_compute:
                         forecast(fitter, rows, [1e22, 1e23])

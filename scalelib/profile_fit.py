@@ -383,6 +383,7 @@ def fit_by_profile(
     bounds: tuple[np.ndarray, np.ndarray],
     n_polished: int = N_POLISHED,
     refine_points: int = REFINE_POINTS,
+    inside_first: bool = True,
 ) -> OptimizeResult:
     """Profile the amplitudes over a product grid of exponents, refine, then polish the best local minima.
 
@@ -399,6 +400,8 @@ def fit_by_profile(
         Largest number of local minima of the profile polished.
     refine_points
         Points per axis of the finer grid around each chosen minimum (1: no refinement).
+    inside_first
+        Polish without bounds first (:func:`polish_huber`).
 
     Returns
     -------
@@ -422,7 +425,7 @@ def fit_by_profile(
             starts.append(profile.parameters(fine_grid[best_fine], fine_coefficients[best_fine]))
         else:
             starts.append(profile.parameters(grid[index], coefficients[index]))
-    best = polish_huber(residuals, jacobian, starts, bounds)
+    best = polish_huber(residuals, jacobian, starts, bounds, inside_first=inside_first)
     best.n_grid = len(grid)
     return best
 
