@@ -289,22 +289,16 @@ def grid_local_minima(objective: np.ndarray, n_best: int = N_POLISHED) -> np.nda
 
 
 def _polish_inside(
-    residuals: Callable[[np.ndarray], np.ndarray],
-    jacobian: Callable[[np.ndarray], np.ndarray],
-    start: np.ndarray,
-    bounds: tuple[np.ndarray, np.ndarray],
-    *,
-    delta: float,
-    tolerance: float,
+    residuals: Callable[[np.ndarray], np.ndarray], jacobian: Callable[[np.ndarray], np.ndarray],
+    start: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], *, delta: float, tolerance: float,
 ) -> OptimizeResult | None:
     """The bounded Huber polish without bounds: the parameters at a bound held there, the others free.
 
-    Returns the optimum if ``least_squares`` converged (not stopped at its evaluation
-    limit) to an optimum of the bounded problem (Karush-Kuhn-Tucker): every
-    free parameter within its bounds, and the loss's gradient in each held parameter
-    pointing out of the box, ``g_j >= 0`` at a lower bound and ``g_j <= 0`` at an upper
-    one. Otherwise None, and the bounded polish decides. ``least_squares`` without bounds
-    takes several times less work per step than with them.
+    Returns the optimum if ``least_squares`` converged (not stopped at its evaluation limit)
+    to an optimum of the bounded problem (Karush-Kuhn-Tucker): every free parameter within
+    its bounds, and the loss's gradient in each held parameter pointing out of the box
+    (``g_j >= 0`` at a lower bound, ``<= 0`` at an upper one). Otherwise None: the bounded
+    polish decides. Without bounds ``least_squares`` does several times less work per step.
     """
     low, high = bounds
     at_low = np.isfinite(low) & (start - low <= BOUND_TOLERANCE * (1.0 + np.abs(low)))
