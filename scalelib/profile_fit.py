@@ -26,9 +26,9 @@ structure (variable projection):
    grid points is profiled the same way.
 3. **Polish** (:func:`polish_huber`). ``scipy.optimize.least_squares`` with
    ``loss="huber", f_scale=delta`` refines all parameters from each refined minimum,
-   and the lowest loss is kept. It runs first without bounds, the parameters at a bound
-   held there, and keeps that optimum if it is one of the bounded problem (several times
-   less work per step); otherwise within the bounds.
+   and the lowest loss is kept. By default (Eq. 6) it runs first without bounds, the
+   parameters at a bound held there, and keeps that optimum if it is one of the bounded
+   problem (less work per step); otherwise, and for Eq. 4 and BNSL, within the bounds.
 
 The grid makes the search global (every basin the grid resolves is visited) and the
 closed-form inner step makes the grid cheap; the polish makes the result a true
