@@ -20,8 +20,18 @@ parametrisation. It prints, per law, the median and total times, the time ratios
 the worst relative objective difference ``new / other - 1`` with the number of fits where
 the new objective exceeds the other's by more than 1e-9 (relative).
 
+It then runs today's fits beside the library as it was before issue 12's speed-ups
+(``former.BASE_COMMIT``, imported as ``former_scalelib``: see ``former.py``), fit by
+fit in one process so that both share the machine's load: Eq. 6 and the logistic map
+(the speed targets), Eq. 4 and BNSL, on the sets of :func:`speed_sets` (tpr 20, C <= 1e21,
+both mixtures, as the issue's timings; Eq. 4 on every ratio of DCLM, and at the cuts
+1e20 and 3e20 too, where the drift calibration fits it), each fit repeated
+``REPEATS`` times, the median per fit compared: old and new milliseconds, their ratio,
+the worst ``new / old - 1`` of the objective and the fits worse by more than 1e-9.
+
 It then times a 200-resample bootstrap forecast (``law_interval_forecaster(..., "bootstrap")``,
-fitting, drift calibration and interval) per law on the DCLM runs below 1e21 FLOPs, and
+fitting, drift calibration and interval) per law on the DCLM runs below 1e21 FLOPs, with
+the former library and today's, and
 one fit of each two-stage piece (loss laws, maps, FLP-M) per benchmark
 (``two_stage.time_stage_fits``).
 
@@ -42,9 +52,14 @@ from fit_laws import saturating_reference, timed
 from fit_ratio_law import paper_reference
 from two_stage import time_stage_fits
 
-from scalelib.data import released as data
+from former import former_module
+
+from scalelib import data
+from scalelib.book import direct_data
 from scalelib.evaluation import two_stage
+from scalelib.book import two_stage_data
 from scalelib.data.benchmark_info import HEADLINE_BENCHMARKS
+from scalelib.laws.bnsl import fit_bnsl
 from scalelib.evaluation.intervals import forecast_interval, law_interval_forecaster
 from scalelib.data.normalise import (
     drop_at_or_below_chance,
@@ -55,6 +70,7 @@ from scalelib.data.normalise import (
 )
 from scalelib.laws.registry import LAWS as REGISTERED_LAWS
 from scalelib.laws.registry import Law
+from scalelib.laws.logistic_map import fit_logistic_map
 from scalelib.laws.ratio_law import RATIO_LAW, centred_log_scales, fit_ratio_law
 from scalelib.laws.saturating_law import SATURATING_LAW, fit_saturating_law
 
@@ -160,34 +176,122 @@ def summarise(comparisons: pd.DataFrame, references: tuple[str, ...] = ("multi-s
     return pd.DataFrame(rows)
 
 
+REPEATS = 3
+"""Each fit of :func:`former_comparisons` is run this many times, old and new alternating."""
+
+
+def speed_sets() -> dict[str, list[tuple[tuple, dict]]]:
+    """By law, the ``(args, kwargs)`` of every fit timed against the former library.
+
+    Eq. 6 and Eq. 1 (BNSL): every headline benchmark x mixture at tpr 20 with C <= 1e21 and
+    at least 6 runs above chance. Logistic map: the same with the mixture's own validation loss, at least
+    4 runs. Eq. 4: every DCLM benchmark over all ratios at C <= 1e20, 3e20, 1e21 and all
+    runs, with at least 6 runs spanning a factor 2 in D / N.
+    """
+    _, usable, _ = direct_data.tpr20_scores()
+    saturating = [
+        ((rows["flops"].to_numpy(), rows["value"].to_numpy()), {"chance": float(rows["chance"].iloc[0])})
+        for _, rows in usable[usable["flops"] <= 1e21].groupby(["mixture", "benchmark"]) if len(rows) >= 6
+    ]
+    _, kept, _ = two_stage_data.two_stage_points()
+    kept = kept.dropna(subset=["own_loss"])
+    logistic = [
+        ((rows["own_loss"].to_numpy(), rows["value"].to_numpy()), {"chance": float(rows["chance"].iloc[0])})
+        for _, rows in kept[kept["flops"] <= 1e21].groupby(["mixture", "benchmark"]) if len(rows) >= 4
+    ]
+    all_ratios, _ = drop_at_or_below_chance(data.accuracy_frame("dclm", tpr=None))
+    ratio = []
+    for (benchmark, cut) in itertools.product(all_ratios["benchmark"].unique(), (1e20, 3e20, 1e21, np.inf)):
+        rows = all_ratios[(all_ratios["benchmark"] == benchmark) & (all_ratios["flops"] <= cut)]
+        ratios = rows["tokens"] / rows["params"]
+        if len(rows) >= 6 and ratios.max() > 2 * ratios.min():
+            ratio.append(((rows["params"].to_numpy(), rows["tokens"].to_numpy(), rows["value"].to_numpy()),
+                          {"chance": float(rows["chance"].iloc[0])}))
+    return {"Eq. 6 saturating": saturating, "logistic map": logistic, "Eq. 4 ratio": ratio, "Eq. 1 BNSL": saturating}
+
+
+FORMER_FITS = {
+    "Eq. 6 saturating": ("saturating_law", "fit_saturating_law", fit_saturating_law, lambda fit: fit.objective),
+    "logistic map": ("logistic_map", "fit_logistic_map", fit_logistic_map, lambda fit: fit.lmfit_result.chisqr),
+    "Eq. 4 ratio": ("ratio_law", "fit_ratio_law", fit_ratio_law, lambda fit: fit.objective),
+    "Eq. 1 BNSL": ("bnsl", "fit_bnsl", fit_bnsl, lambda fit: fit.objective),
+}
+"""By law: the former module and function, today's function, and the objective of a fit."""
+
+
+def former_comparisons(repeats: int = REPEATS) -> pd.DataFrame:
+    """Each law's fits of :func:`speed_sets`, former and new alternating: median ms and objectives."""
+    records = []
+    for law, sets in speed_sets().items():
+        module, name, fit_new, objective = FORMER_FITS[law]
+        fits = {"old": getattr(former_module(module), name), "new": fit_new}
+        for args, kwargs in sets:
+            seconds, objectives = {"old": [], "new": []}, {}
+            for _, label in itertools.product(range(repeats), ("old", "new")):
+                result, elapsed = timed(fits[label], *args, **kwargs)
+                seconds[label].append(elapsed)
+                objectives[label] = objective(result)
+            records.append({
+                "law": law, "old ms": 1e3 * np.median(seconds["old"]), "new ms": 1e3 * np.median(seconds["new"]),
+                **objectives,
+            })
+    return pd.DataFrame(records)
+
+
+def summarise_former(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """Per law: median ms per fit, old and new, their ratio, worst objective difference, fits worse."""
+    rows = []
+    for law, group in comparisons.groupby("law", sort=False):
+        relative = group["new"] / group["old"] - 1
+        rows.append({
+            "law": law, "fits": len(group), "median ms, old": group["old ms"].median(),
+            "median ms, new": group["new ms"].median(),
+            "ratio (old / new)": group["old ms"].median() / group["new ms"].median(),
+            "worst new/old - 1": relative.max(), "best new/old - 1": relative.min(),
+            "fits worse": int((relative > OBJECTIVE_TOLERANCE).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
 BOOTSTRAP_LAWS = tuple(law for law in REGISTERED_LAWS.values() if set(law.columns) <= {"flops", "params", "tokens"})
 """The laws whose bootstrap is timed: every registered law of compute or of N and D (Eq. 5 needs pass@k rows)."""
 
 
 def bootstrap_times(laws: tuple[Law, ...] = BOOTSTRAP_LAWS) -> pd.DataFrame:
-    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (runs below 1e21 FLOPs).
+    """Seconds of one 200-resample bootstrap forecast per law and DCLM benchmark (C <= 1e21), former and new.
 
     Laws of compute alone are fitted at tpr 20 and forecast at 1e22 and 1e23 FLOPs; a law
-    of N and D on every ratio, forecast at the three largest runs.
+    of N and D on every ratio, forecast at the three largest runs. Each forecast is made
+    with the former library (``former.py``) and today's, one after the other.
     """
+    former_intervals, former_laws = former_module("intervals"), former_module("laws").LAWS
+    libraries = {
+        "old": (former_intervals.law_interval_forecaster, former_intervals.forecast_interval, former_laws),
+        "new": (law_interval_forecaster, forecast_interval, REGISTERED_LAWS),
+    }
     records = []
     for law in laws:
         of_compute = law.columns == ("flops",)
         kept, _ = drop_at_or_below_chance(
             data.accuracy_frame("dclm", tpr=20 if of_compute else None, benchmarks=HEADLINE_BENCHMARKS)
         )
-        forecaster = law_interval_forecaster(law, interval="bootstrap", n_resamples=200, progress=False)
         for benchmark, rows in kept[kept["flops"] <= 1e21].groupby("benchmark"):
-            started = time.perf_counter()
+            record = {"law": law.name, "benchmark": benchmark}
             try:
-                if of_compute:
-                    forecast_interval(forecaster, rows, [1e22, 1e23])
-                else:
-                    forecaster(rows.copy())(rows.nlargest(3, "flops").copy())
+                for label, (interval_fitter, forecast, registered) in libraries.items():
+                    fitter = interval_fitter(
+                        registered[law.name], interval="bootstrap", n_resamples=200, progress=False
+                    )
+                    started = time.perf_counter()
+                    if of_compute:
+                        forecast(fitter, rows, [1e22, 1e23])
+                    else:
+                        fitter(rows.copy())(rows.nlargest(3, "flops").copy())
+                    record[label] = time.perf_counter() - started
             except ValueError as error:
                 print(f"  {law.name} {benchmark}: skipped ({str(error)[:80]})")
                 continue
-            records.append({"law": law.name, "benchmark": benchmark, "seconds": time.perf_counter() - started})
+            records.append(record)
     return pd.DataFrame(records)
 
 
@@ -200,9 +304,12 @@ def main() -> None:
     print("\nLargest new/multi-start - 1 (negative: the new fit is lower)")
     print(worst[["law", "mixture", "benchmark", "runs", "n", "relative"]].to_string(index=False))
 
-    print("\n200-resample bootstrap forecast, DCLM runs below 1e21 FLOPs (seconds per benchmark)")
+    print("\nToday's fits against the former library (median ms per fit; objective new / old - 1)")
+    print(summarise_former(former_comparisons()).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+
+    print("\n200-resample bootstrap forecast, DCLM runs below 1e21 FLOPs (seconds per benchmark, former and new)")
     boot = bootstrap_times()
-    print(boot.groupby("law", sort=False)["seconds"].agg(["count", "median", "max"]).to_string(
+    print(boot.groupby("law", sort=False)[["old", "new"]].agg(["median", "max"]).to_string(
         float_format=lambda v: f"{v:.3f}"))
 
     print("\nTwo-stage pieces, one fit on all tpr-20 runs (ms per fit)")

@@ -110,3 +110,35 @@ def test_tie_order_keeps_the_given_order_within_the_tolerance_and_puts_non_finit
     losses = [2.0, 1.0 + 1e-13, np.inf, 1.0, 1.5, np.nan]
     # 1 + 1e-13 and 1 tie (relative 1e-13 < TIE_TOLERANCE): the first given comes first
     assert tie_order(losses).tolist() == [1, 3, 4, 0, 2, 5]
+
+
+@pytest.mark.parametrize("centre", [2.0, -2.0])
+def test_polish_without_bounds_first_finds_the_bounded_optimum(centre):
+    """A line ``a + b t`` with ``b >= 0`` fitted to synthetic points around a slope ``centre``.
+
+    With a positive slope the optimum is inside the bounds and the polish without bounds
+    keeps it; with a negative one that polish leaves the box and the bounded polish decides
+    (slope 0). Both ways reach the bounded optimum's loss (near-L1: the optimum itself is
+    flat, so the parameters may differ within it).
+    """
+    t = np.linspace(-1.0, 1.0, 9)
+    data = centre * t + 0.01 * np.sin(7 * t)
+    residuals = lambda p: p[0] + p[1] * t - data  # noqa: E731
+    jacobian = lambda p: np.column_stack([np.ones_like(t), t])  # noqa: E731
+    bounds = (np.array([-10.0, 0.0]), np.array([10.0, 10.0]))
+    starts = [np.array([0.5, 1.0])]
+    inside = polish_huber(residuals, jacobian, starts, bounds)
+    bounded = polish_huber(residuals, jacobian, starts, bounds, inside_first=False)
+    assert huber_loss(inside.fun) == pytest.approx(huber_loss(bounded.fun), rel=1e-9)
+    assert inside.x[1] == pytest.approx(max(centre, 0.0), abs=0.05)
+
+
+def test_polish_without_bounds_holds_a_parameter_at_its_bound_only_if_that_is_optimal():
+    """A slope started at its bound 0: held there when the data fall (KKT), freed when they rise."""
+    t = np.linspace(-1.0, 1.0, 9)
+    bounds = (np.array([-10.0, 0.0]), np.array([10.0, 10.0]))
+    jacobian = lambda p: np.column_stack([np.ones_like(t), t])  # noqa: E731
+    for slope in (-1.0, 1.0):
+        residuals = lambda p, slope=slope: p[0] + p[1] * t - slope * t  # noqa: E731
+        result = polish_huber(residuals, jacobian, [np.array([0.3, 0.0])], bounds)
+        assert result.x[1] == pytest.approx(max(slope, 0.0), abs=1e-6)

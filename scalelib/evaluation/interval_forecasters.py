@@ -172,6 +172,7 @@ def _warm_start_forecaster(law: Law, start: np.ndarray, chance: float, compute_c
             lambda parameters: law.jacobian(parameters, x, log_target),
             [start],
             bounds=law.bounds(x),
+            inside_first=False,  # from an optimum: without bounds the path may leave its basin
         )
         return lambda target: accuracy_from_neg_log_q(
             law.neg_log_q(law.inputs(target, compute_column), best.x), chance

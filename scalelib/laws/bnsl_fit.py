@@ -432,6 +432,7 @@ def fit_bnsl(
         lambda parameters: bnsl_log_residuals_jacobian(parameters, x, log_target),
         [screened[i].x for i in order],
         bounds=bnsl_bounds(x),
+        inside_first=False,  # without bounds first: twice the time and one fit 4e-4 worse (fast_fits.py)
     )
     best = _finish(x, log_target, best)
     a, log_b_ref, c0, slope_after, log_d_ref, log_f1 = best.x

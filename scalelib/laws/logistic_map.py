@@ -181,15 +181,19 @@ def fit_logistic_map(
     bounds = {
         "ceiling": ((chance + accuracy.max()) / 2, 1.0), "k": LOGISTIC_K_BOUNDS, "L0": L0_bounds,
     }
+    parameters = lmfit.Parameters()
+    for name, (low, high) in bounds.items():
+        parameters.add(name, min=low, max=high)
     results = []
-    minima = grid_local_minima(sse, LOGISTIC_POLISHED)
-    for index in minima[sse.flat[minima] <= POLISH_RATIO * sse.flat[minima[0]]]:
-        parameters = lmfit.Parameters()
-        for name, grid in (("ceiling", ceilings), ("k", k_grid), ("L0", L0_grid)):
+    for index in grid_local_minima(sse, LOGISTIC_POLISHED):
+        if results and sse.flat[index] > POLISH_RATIO * min(result.chisqr for result in results):
+            continue  # its basin's minimum cannot be below a polished optimum (POLISH_RATIO)
+        start = (ceilings.flat[index], k_grid.flat[index], L0_grid.flat[index])
+        for name, value in zip(("ceiling", "k", "L0"), start):
             low, high = bounds[name]
             # lmfit's bounded parameters cannot leave a start exactly at a bound: start just inside
-            inside = np.clip((grid.flat[index] - low) / (high - low), LOGISTIC_START_INSET, 1 - LOGISTIC_START_INSET)
-            parameters.add(name, value=low + inside * (high - low), min=low, max=high)
+            inside = np.clip((value - low) / (high - low), LOGISTIC_START_INSET, 1 - LOGISTIC_START_INSET)
+            parameters[name].set(value=low + inside * (high - low))
         results.append(lmfit.minimize(
             residual, parameters, method="leastsq", Dfun=jacobian,
             ftol=LOGISTIC_TOLERANCE, xtol=LOGISTIC_TOLERANCE,

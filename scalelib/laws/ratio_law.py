@@ -303,6 +303,7 @@ def fit_ratio_law(
         residuals=lambda parameters: ratio_law_log_residuals(parameters, x, log_target),
         jacobian=lambda parameters: ratio_law_log_residuals_jacobian(parameters, x, log_target),
         bounds=ratio_law_bounds(x),
+        inside_first=False,  # 1.1x faster without bounds, but chapter 4's widths moved (7.25 -> 7.24)
     )
     reference_covariance = covariance_from_jacobian(
         ratio_law_log_residuals_jacobian(best.x, x, log_target), best.fun
