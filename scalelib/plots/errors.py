@@ -20,7 +20,6 @@ from scalelib.plots.style import (
     CANDIDATE_COLOURS,
     MIXTURE_COLOURS,
     MIXTURE_LABELS,
-    label_outer_axes,
     method_colours,
     shared_legend,
     small_multiples,
@@ -129,7 +128,10 @@ def plot_error_decomposition(decomposition: pd.DataFrame, *, title: str, limit: 
         ax.axhline(0, color="0.5", lw=0.8)
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title=method)
-    label_outer_axes(axes, 2, xlabel="stage 2: g(L) − acc (points)", ylabel="stage 1: g(L̂) − g(L) (points)")
+    for ax in axes[(len(axes) - 1) // 2 * 2:]:  # the last row (a panel above an empty slot keeps no x label)
+        ax.set_xlabel("stage 2: g(L) − acc (points)")
+    for ax in axes[::2]:
+        ax.set_ylabel("stage 1: g(L̂) − g(L) (points)")
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     figure.suptitle(title)
