@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from scalelib.evaluation.backtest import backtest, backtest_split, forecasts_below_cut
+from scalelib.evaluation.backtest import backtest, backtest_split, fit_once, forecasts_below_cut
 from scalelib.laws.direct_law import direct_law_forecaster, direct_law_neg_log_q
 from scalelib.evaluation.intervals import (
+    at_level,
     DRIFT_DEGREES_OF_FREEDOM,
     ROLLING_ORIGIN_FRACTIONS,
     PredictionInterval,
@@ -472,3 +473,24 @@ def test_variance_terms_rebuild_the_analytic_interval():
     assert terms["drift"].iloc[3] == pytest.approx(0.05**2 * np.log(1e23 / COMPUTE.max()) ** 2)
     assert (terms["scatter"] == terms["scatter"].iloc[0]).all()
     assert terms["curve"].iloc[3] > terms["curve"].iloc[2] > terms["curve"].iloc[1]
+
+
+def test_backtests_at_several_levels_share_one_fit_per_training_set():
+    """Synthetic runs: at_level over a fit_once forecaster fits each training set once and
+    gives, level by level, the intervals of a forecaster built at that level."""
+    frame = synthetic_frame(noise=0.05, curvature=0.002)
+    fits = []
+
+    def counting_forecaster(training_rows):
+        fits.append(len(training_rows))
+        return law_interval_forecaster("direct")(training_rows)
+
+    cached = fit_once(counting_forecaster)
+    for level in (0.5, 0.8, 0.95):
+        shared = backtest(frame, at_level(cached, level), compute_cut=1e20)
+        built = backtest(frame, law_interval_forecaster("direct", level=level), compute_cut=1e20)
+        pd.testing.assert_frame_equal(shared, built)
+        assert (shared["level"] == level).all() and shared["covered"].notna().all()
+    assert fits == [int((frame["flops"] <= 1e20).sum())]
+    with pytest.raises(ValueError, match="level"):
+        at_level(cached, 1.5)

@@ -22,9 +22,9 @@ from scalelib.evaluation.method_comparison import (
     interval_comparison,
     summarise_methods,
 )
+from scalelib.evaluation.backtest import fit_once
 from scalelib.evaluation.two_stage import (
     decompose_two_stage_error,
-    fit_once,
     loss_backtest,
     merge_losses,
     summarise_decomposition,

@@ -21,12 +21,14 @@ into a forecaster; each law module exposes a ready-made one.
 while every held-out run is still scored at its observed value: which runs are scored
 must not depend on their outcome.
 :func:`forecasts_below_cut` fits the same way and returns each benchmark's forecast as a
-function of compute, for figures.
+function of compute, for figures. :func:`fit_once` makes a forecaster fit each distinct
+set of training rows once, however many backtests, figures and levels ask for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -371,3 +373,48 @@ def summarise_backtest(result: pd.DataFrame) -> pd.DataFrame:
         reason=("reason", "first"),
     )
     return summary.reset_index()
+
+
+TRAINING_ROW_KEY = ("mixture", "benchmark", "run", "flops", "value")
+"""Columns that identify a set of training rows for :func:`fit_once` (a run's losses are
+fixed by its id)."""
+
+Fitted = TypeVar("Fitted")
+
+
+def fit_once(fit: Callable[[pd.DataFrame], Fitted]) -> Callable[[pd.DataFrame], Fitted]:
+    """The same forecaster, fitting each distinct set of training rows only once.
+
+    A bootstrap interval of a two-stage method refits both stages on every resample of
+    the runs, on the inner splits of its drift calibration, and again at every call of
+    its predictor. Wrapping the two-stage forecaster in ``fit_once`` before handing it
+    to :func:`scalelib.evaluation.intervals.bootstrap_interval_forecaster` makes every such fit happen
+    once: a figure of forecasts below a cut (:func:`~scalelib.evaluation.method_comparison.forecast_curves`) and a backtest at
+    the same cut share their fits, and so do intervals that differ only in what they add
+    to the bootstrap (e.g. ``calibrate=False`` with the same seed draws the same
+    resamples), and so do interval backtests at several levels (:func:`~scalelib.evaluation.interval_backtests.at_level`). Rows are identified by the columns of :data:`TRAINING_ROW_KEY` (those
+    present), in order, duplicates included; use one wrapped forecaster per data set and
+    forecaster options. The fits are kept for as long as the wrapped forecaster exists.
+
+    Parameters
+    ----------
+    fit
+        A :data:`~scalelib.interfaces.Forecaster` (of point forecasts or of intervals).
+
+    Returns
+    -------
+    callable
+        Calls ``fit`` on training rows not seen before and returns the remembered
+        predictor otherwise; a refusal (:class:`~scalelib.data.normalise.ScalingDataError`)
+        is not remembered and recurs.
+    """
+    fitted: dict[tuple, Fitted] = {}
+
+    def fit_or_reuse(training_rows: pd.DataFrame) -> Fitted:
+        columns = [column for column in TRAINING_ROW_KEY if column in training_rows.columns]
+        key = (tuple(columns), tuple(training_rows[columns].itertuples(index=False, name=None)))
+        if key not in fitted:
+            fitted[key] = fit(training_rows)
+        return fitted[key]
+
+    return fit_or_reuse

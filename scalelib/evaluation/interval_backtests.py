@@ -1,6 +1,7 @@
 """Intervals in use: at given compute, and their coverage in backtests.
 
 * :func:`forecast_interval` -- an interval at given compute;
+* :func:`at_level` -- the same interval forecaster at another level, from the same fits;
 * :func:`summarise_intervals` -- coverage and width per benchmark of a backtest of
   intervals (:func:`scalelib.evaluation.backtest.backtest` with an interval forecaster,
   whose predictor returns a :class:`~scalelib.interfaces.PredictionInterval`).
@@ -18,8 +19,9 @@ from numpy.typing import ArrayLike
 
 from scalelib.evaluation.backtest import _group_columns, forecast_rows, summarise_backtest
 from scalelib.interfaces import Forecaster, PredictionInterval
+from scalelib.laws.interval_math import _check_level
 
-__all__ = ["forecast_interval", "summarise_intervals"]
+__all__ = ["forecast_interval", "at_level", "summarise_intervals"]
 
 
 def forecast_interval(
@@ -37,6 +39,31 @@ def forecast_interval(
     built by the caller and passed to the fitted predictor directly.
     """
     return forecaster(training_rows.copy())(forecast_rows(training_rows, at_compute, compute_column))
+
+
+def at_level(forecaster: Forecaster, level: float) -> Forecaster:
+    """The interval forecaster ``forecaster``, its predictor giving intervals at ``level``.
+
+    An interval's level enters only when it is predicted (``predict(rows, level=...)``),
+    so backtests at several levels can share one set of fits: wrap the forecaster in
+    :func:`~scalelib.evaluation.backtest.fit_once` once and pass ``at_level(cached,
+    level)`` to each backtest.
+
+    Parameters
+    ----------
+    forecaster
+        A :data:`~scalelib.interfaces.Forecaster` whose predictor returns a
+        :class:`~scalelib.interfaces.PredictionInterval` and takes ``level``.
+    level
+        The central probability of the intervals, in (0, 1).
+    """
+    level = _check_level(level)
+
+    def forecast(training_rows: pd.DataFrame):
+        predict = forecaster(training_rows)
+        return lambda rows: predict(rows, level=level)
+
+    return forecast
 
 
 def summarise_intervals(result: pd.DataFrame, by: Sequence[str] | None = None) -> pd.DataFrame:

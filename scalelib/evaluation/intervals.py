@@ -88,7 +88,7 @@ from scalelib.interfaces import (
     extrapolation_efolds,
     range_position,
 )
-from scalelib.evaluation.interval_backtests import forecast_interval, summarise_intervals
+from scalelib.evaluation.interval_backtests import at_level, forecast_interval, summarise_intervals
 from scalelib.evaluation.interval_forecasters import (
     bootstrap_interval_forecaster,
     bootstrap_predictions,
@@ -140,5 +140,6 @@ __all__ = [
     "law_interval_forecaster",
     "bootstrap_interval_forecaster",
     "forecast_interval",
+    "at_level",
     "summarise_intervals",
 ]

@@ -28,7 +28,7 @@ The accuracy frame carries no losses: :func:`merge_losses` attaches them, by run
 Prediction intervals of any method come from :mod:`scalelib.evaluation.intervals` (for the two-stage
 methods, :func:`scalelib.evaluation.intervals.bootstrap_interval_forecaster` around
 :func:`two_stage_forecaster`: a bootstrap over runs refitting both stages), and
-:func:`fit_once` makes each of the many two-stage fits of a bootstrap happen
+:func:`~scalelib.evaluation.backtest.fit_once` makes each of the many two-stage fits of a bootstrap happen
 only once, however many intervals, figures and backtests ask for it. Backtesting
 several methods on identical splits and comparing them is :mod:`scalelib.evaluation.method_comparison`;
 the route through the benchmark's own
@@ -38,7 +38,6 @@ task loss instead of a validation loss is :mod:`scalelib.evaluation.task_loss`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,9 +51,7 @@ from scalelib.data.normalise import ScalingDataError
 
 __all__ = [
     "LOSS_COLUMNS",
-    "TRAINING_ROW_KEY",
     "decompose_two_stage_error",
-    "fit_once",
     "flp_m_seed_spread",
     "loss_backtest",
     "merge_losses",
@@ -221,51 +218,6 @@ def two_stage_forecasters(*, oracle_loss: bool = False, irreducible: bool = True
             fit_flp_m_map, validation_sets=VALIDATION_SETS, irreducible=irreducible, oracle_loss=oracle_loss
         ),
     }
-
-
-TRAINING_ROW_KEY = ("mixture", "benchmark", "run", "flops", "value")
-"""Columns that identify a set of training rows for :func:`fit_once` (a run's losses are
-fixed by its id)."""
-
-Fitted = TypeVar("Fitted")
-
-
-def fit_once(fit: Callable[[pd.DataFrame], Fitted]) -> Callable[[pd.DataFrame], Fitted]:
-    """The same forecaster, fitting each distinct set of training rows only once.
-
-    A bootstrap interval of a two-stage method refits both stages on every resample of
-    the runs, on the inner splits of its drift calibration, and again at every call of
-    its predictor. Wrapping the two-stage forecaster in ``fit_once`` before handing it
-    to :func:`scalelib.evaluation.intervals.bootstrap_interval_forecaster` makes every such fit happen
-    once: a figure of forecasts below a cut (:func:`forecast_curves`) and a backtest at
-    the same cut share their fits, and so do intervals that differ only in what they add
-    to the bootstrap (e.g. ``calibrate=False`` with the same seed draws the same
-    resamples). Rows are identified by the columns of :data:`TRAINING_ROW_KEY` (those
-    present), in order, duplicates included; use one wrapped forecaster per data set and
-    forecaster options. The fits are kept for as long as the wrapped forecaster exists.
-
-    Parameters
-    ----------
-    fit
-        A :data:`~scalelib.interfaces.Forecaster` (of point forecasts or of intervals).
-
-    Returns
-    -------
-    callable
-        Calls ``fit`` on training rows not seen before and returns the remembered
-        predictor otherwise; a refusal (:class:`~scalelib.data.normalise.ScalingDataError`)
-        is not remembered and recurs.
-    """
-    fitted: dict[tuple, Fitted] = {}
-
-    def fit_or_reuse(training_rows: pd.DataFrame) -> Fitted:
-        columns = [column for column in TRAINING_ROW_KEY if column in training_rows.columns]
-        key = (tuple(columns), tuple(training_rows[columns].itertuples(index=False, name=None)))
-        if key not in fitted:
-            fitted[key] = fit(training_rows)
-        return fitted[key]
-
-    return fit_or_reuse
 
 
 def flp_m_seed_spread(
