@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import benchmark_rows, scattered_accuracy
 
 from scalelib.evaluation.backtest import (
     backtest,
@@ -23,16 +24,13 @@ CUT = 1e21
 
 def synthetic_frame() -> pd.DataFrame:
     """Synthetic tidy frame: two benchmarks following Eq. 2 exactly, ten runs each."""
-    rows = []
-    for benchmark, chance, log_A, alpha in [("four_way", 0.25, 6.6, 0.15), ("two_way", 0.5, 5.0, 0.12)]:
-        accuracy = accuracy_from_neg_log_q(direct_law_neg_log_q(COMPUTE, log_A, alpha), chance)
-        for index, (compute, value) in enumerate(zip(COMPUTE, accuracy)):
-            rows.append({
-                "mixture": "synthetic", "run": f"run{index}", "benchmark": benchmark,
-                "flops": compute, "params": np.sqrt(compute / 120), "tokens": np.sqrt(compute * 20 / 6),
-                "value": value, "chance": chance, "n_items": 1000,
-            })
-    return pd.DataFrame(rows)
+    frames = [
+        benchmark_rows(COMPUTE, scattered_accuracy(direct_law_neg_log_q(COMPUTE, log_A, alpha), chance),
+                       benchmark=benchmark, chance=chance, mixture="synthetic", params=np.sqrt(COMPUTE / 120),
+                       tokens=np.sqrt(COMPUTE * 20 / 6), n_items=1000)
+        for benchmark, chance, log_A, alpha in [("four_way", 0.25, 6.6, 0.15), ("two_way", 0.5, 5.0, 0.12)]
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def recording_forecaster(seen: dict):

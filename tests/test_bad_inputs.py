@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import direct_law_benchmarks, scattered_accuracy
 
 from scalelib.data import released as data
 from scalelib.evaluation.backtest import backtest
@@ -51,25 +52,19 @@ COMPUTE = np.logspace(18, 21, 8)
 CHANCE = 0.25
 
 
-def accuracy_on_law(compute=COMPUTE, *, scatter=0.02, seed=0, offset=0.0):
-    """Eq. 2 accuracies (chance 0.25) scattered by ``scatter`` in ``-log Q``."""
-    noise = np.exp(np.random.default_rng(seed).normal(0.0, scatter, len(compute)))
-    return CHANCE + (1 - CHANCE) * np.exp(-(700.0 + offset) * np.asarray(compute) ** -0.15 * noise)
+ACCURACY = scattered_accuracy(700.0 * COMPUTE**-0.15, CHANCE, scatter=0.02)
+"""Synthetic Eq. 2 accuracies at COMPUTE: the first benchmark of :func:`direct_law_benchmarks`."""
 
 
 def runs_frame(compute=COMPUTE, *, benchmarks=("task_a", "task_b"), run=True, **columns) -> pd.DataFrame:
-    """One row per (run, benchmark): benchmark, flops, accuracy, chance (and run), plus ``columns``."""
-    frames = [
-        pd.DataFrame({"benchmark": name, "flops": compute, "accuracy": accuracy_on_law(compute, seed=i, offset=100 * i),
-                      "chance": CHANCE, **({"run": [f"run{j}" for j in range(len(compute))]} if run else {})})
-        for i, name in enumerate(benchmarks)
-    ]
-    return pd.concat(frames, ignore_index=True).assign(**columns)
+    """Synthetic runs as the command line reads them: run (unless not ``run``), benchmark, flops, accuracy, chance."""
+    frame = direct_law_benchmarks(compute, benchmarks).rename(columns={"value": "accuracy"}).assign(**columns)
+    return frame if run else frame.drop(columns="run")
 
 
 def backtest_frame(compute=COMPUTE, **columns) -> pd.DataFrame:
-    """One benchmark as the library's tidy frame (value, not accuracy)."""
-    return runs_frame(compute, benchmarks=("task",)).rename(columns={"accuracy": "value"}).assign(**columns)
+    """One synthetic benchmark as the library's tidy frame (value, not accuracy)."""
+    return direct_law_benchmarks(compute, ("task",)).assign(**columns)
 
 
 # --------------------------------------------------------------------------- running a case
@@ -210,30 +205,30 @@ CASES = [
     Case("cli: every run at one compute", lambda: cli(runs_frame(np.full(8, 1e20))),
          "error", r"task_a: forecast: Every run has the same compute"),
     # ---- the library refuses what the command line refuses
-    Case("fit_direct_law: every run at one compute", lambda: fit_direct_law(np.full(8, 1e20), accuracy_on_law(),
+    Case("fit_direct_law: every run at one compute", lambda: fit_direct_law(np.full(8, 1e20), ACCURACY,
                                                                             chance=CHANCE),
          "error", r"Every run has the same compute \(1e\+20 FLOPs\)"),
     Case("fit_saturating_law: every run at one compute",
-         lambda: fit_saturating_law(np.full(8, 1e20), accuracy_on_law(), chance=CHANCE),
+         lambda: fit_saturating_law(np.full(8, 1e20), ACCURACY, chance=CHANCE),
          "error", r"Every run has the same compute"),
-    Case("fit_bnsl: every run at one compute", lambda: fit_bnsl(np.full(8, 1e20), accuracy_on_law(), chance=CHANCE),
+    Case("fit_bnsl: every run at one compute", lambda: fit_bnsl(np.full(8, 1e20), ACCURACY, chance=CHANCE),
          "error", r"Every run has the same compute"),
-    *[Case(f"{fit.__name__}: infinite compute", lambda fit=fit: fit(np.r_[COMPUTE[:-1], np.inf], accuracy_on_law(),
+    *[Case(f"{fit.__name__}: infinite compute", lambda fit=fit: fit(np.r_[COMPUTE[:-1], np.inf], ACCURACY,
                                                                     chance=CHANCE, labels=[f"r{i}" for i in range(8)]),
            "error", r"Infinite compute at run 'r7'") for fit in (fit_direct_law, fit_saturating_law, fit_bnsl)],
     Case("fit_pass_at_k_law: infinite k", lambda: fit_pass_at_k_law(
         np.repeat(COMPUTE[:4], 2), [1, np.inf] * 4, np.full(8, 0.3)), "error", r"Every k must be a finite number >= 1"),
     Case("fit_ratio_law: infinite N", lambda: fit_ratio_law(
-        np.r_[np.full(7, 1e8), np.inf], np.logspace(9, 11, 8), accuracy_on_law(), chance=CHANCE), "error",
+        np.r_[np.full(7, 1e8), np.inf], np.logspace(9, 11, 8), ACCURACY, chance=CHANCE), "error",
          r"Infinite compute at index 7"),
     Case("fit_ratio_law: infinite D", lambda: fit_ratio_law(
-        np.logspace(8, 9, 8), np.r_[np.logspace(9, 11, 7), np.inf], accuracy_on_law(), chance=CHANCE), "error",
+        np.logspace(8, 9, 8), np.r_[np.logspace(9, 11, 7), np.inf], ACCURACY, chance=CHANCE), "error",
          r"Infinite compute at index 7"),
     *[Case(f"fit_direct_law: chance {chance!r}", lambda chance=chance: fit_direct_law(
-        COMPUTE, accuracy_on_law(), chance=chance), "error", r"Chance level must be a real number in \[0, 1\), got")
+        COMPUTE, ACCURACY, chance=chance), "error", r"Chance level must be a real number in \[0, 1\), got")
       for chance in ("0.25", None, np.array([0.25, 0.25]), True)],
     Case("fit_direct_law: compute as text", lambda: fit_direct_law(
-        [*COMPUTE[:-1].astype(str), "lots"], accuracy_on_law(), chance=CHANCE),
+        [*COMPUTE[:-1].astype(str), "lots"], ACCURACY, chance=CHANCE),
          "error", r"compute must hold numbers; got '1e\+18' \(str\) at index 0"),
     Case("backtest: repeated index (pd.concat without ignore_index)",
          lambda: backtest(pd.concat([backtest_frame(), backtest_frame(benchmark="other")]), direct_law_forecaster(),
@@ -255,7 +250,7 @@ CASES = [
          "error", r"n_samples holds 10000000000000000000, more than the 1e\+06 samples"),
     Case("mean_pass_at_k([], [], 1)", lambda: mean_pass_at_k([], [], 1), "error", r"needs at least one problem"),
     *[Case(f"DirectLawFit.predict at {compute:g}", lambda compute=compute: fit_direct_law(
-        COMPUTE, accuracy_on_law(), chance=CHANCE).predict([1e22, compute]), "error",
+        COMPUTE, ACCURACY, chance=CHANCE).predict([1e22, compute]), "error",
            r"Non-positive compute at index 1; compute must be > 0 FLOPs") for compute in (-1e20, 0.0)],
     *[Case(f"forecast_interval at {compute:g}", lambda compute=compute: forecast_interval(
         law_interval_forecaster(), backtest_frame(), [compute]), "error", r"Non-positive flops at index 0")
@@ -277,7 +272,7 @@ CASES = [
          check=lambda interval: np.all(interval.upper - interval.lower > 0.04)
          and np.all((interval.lower < 0.5) & (interval.upper > 0.5))),
     Case("direct_law_interval: forecast below the runs", lambda: direct_law_interval(
-        COMPUTE, accuracy_on_law(), chance=CHANCE, at_compute=[1e15, 1e18], drift_rate=0.1).to_frame([1e15, 1e18]),
+        COMPUTE, ACCURACY, chance=CHANCE, at_compute=[1e15, 1e18], drift_rate=0.1).to_frame([1e15, 1e18]),
          "sensible", check=lambda table: table["position"].tolist() == ["below", "inside"]
          and table["efolds_outside"].iloc[0] == pytest.approx(np.log(1e3))
          and (table["upper"] - table["lower"]).iloc[0] > (table["upper"] - table["lower"]).iloc[1]),
