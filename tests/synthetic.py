@@ -18,6 +18,7 @@ Curves
 Frames
   * :func:`benchmark_rows` -- a backtest frame of one benchmark from given values;
   * :func:`direct_law_benchmarks` -- several benchmarks on Eq. 2 with scatter;
+  * :func:`ratio_rows` -- one benchmark at every compute and ratio, from a law of N and D;
   * :func:`pass_at_k_rows` -- pass@k on a compute x k grid from Eq. 5;
   * :func:`synthetic_rows` -- a backtest frame of one benchmark for any registered
     :class:`~scalelib.interfaces.Law`, its inputs following the law's columns.
@@ -30,6 +31,8 @@ Imported by the tests (``from synthetic import ...``; pytest puts ``tests/`` on 
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -128,6 +131,21 @@ def direct_law_benchmarks(compute: ArrayLike, benchmarks: tuple[str, ...] = ("ta
         for i, name in enumerate(benchmarks)
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def ratio_rows(compute: ArrayLike, neg_log_q: Callable[[np.ndarray, np.ndarray], np.ndarray], *,
+               ratios: ArrayLike = RATIOS, noise: float = 0.0, seed: Seed = 0, chance: float = CHANCE,
+               **columns: object) -> pd.DataFrame:
+    """SYNTHETIC runs of one benchmark at every compute and ratio (:func:`ratio_grid`), ratio by ratio.
+
+    The accuracy follows ``neg_log_q(params, tokens)`` plus Gaussian noise in accuracy
+    (:func:`noisy`). Columns: those of :func:`benchmark_rows` (flops ``6 N D``), then
+    params, tokens, tpr and ``columns``.
+    """
+    params, tokens, tpr = ratio_grid(compute, ratios)
+    accuracy = noisy(accuracy_from_neg_log_q(neg_log_q(params, tokens), chance), noise, seed)
+    return benchmark_rows(6 * params * tokens, accuracy, chance=chance, params=params, tokens=tokens, tpr=tpr,
+                          **columns)
 
 
 def pass_at_k_rows(compute: ArrayLike, k_values: ArrayLike, parameters: dict[str, float], *, run_noise: float = 0.0,

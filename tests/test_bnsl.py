@@ -30,13 +30,12 @@ def bnsl_neg_log_q(compute, a, b, c0, c1, d1, f1):
     return a + b * compute**-c0 * (1 + (compute / d1) ** (1 / f1)) ** (-c1 * f1)
 
 
-def synthetic_accuracy(noise: float = 0.0, seed: int = 0) -> np.ndarray:
-    """Synthetic accuracies from Eq. 1 with TRUTH, with multiplicative noise on -log Q."""
-    return scattered_accuracy(bnsl_neg_log_q(COMPUTE, **TRUTH), CHANCE, scatter=noise, seed=seed)
+TRUE_NEG_LOG_Q = bnsl_neg_log_q(COMPUTE, **TRUTH)
+"""-log Q of Eq. 1 with TRUTH at COMPUTE, scattered into synthetic accuracies by the tests."""
 
 
 def test_noiseless_recovery():
-    result = fit_bnsl(COMPUTE, synthetic_accuracy(), chance=CHANCE)
+    result = fit_bnsl(COMPUTE, scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE), chance=CHANCE)
     assert result.objective < 1e-12
     for name, truth in TRUTH.items():
         assert getattr(result, name) == pytest.approx(truth, rel=1e-3), name
@@ -44,15 +43,15 @@ def test_noiseless_recovery():
 
 
 def test_noisy_fit_tracks_the_curve():
-    accuracy = synthetic_accuracy(noise=0.01, seed=1)
+    accuracy = scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE, scatter=0.01, seed=1)
     result = fit_bnsl(COMPUTE, accuracy, chance=CHANCE)
-    truth = accuracy_from_neg_log_q(bnsl_neg_log_q(COMPUTE, **TRUTH), CHANCE)
+    truth = accuracy_from_neg_log_q(TRUE_NEG_LOG_Q, CHANCE)
     assert np.max(np.abs(result.predict(COMPUTE) - truth)) < 0.01
     assert result.c0 + result.c1 == pytest.approx(TRUTH["c0"] + TRUTH["c1"], abs=0.15)
 
 
 def test_predict_matches_the_papers_form_of_the_fitted_parameters():
-    result = fit_bnsl(COMPUTE, synthetic_accuracy(noise=0.01, seed=2), chance=CHANCE)
+    result = fit_bnsl(COMPUTE, scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE, scatter=0.01, seed=2), chance=CHANCE)
     new_compute = np.array([3e17, 5e23])
     parameters = {name: getattr(result, name) for name in TRUTH}
     expected = accuracy_from_neg_log_q(bnsl_neg_log_q(new_compute, **parameters), CHANCE)
@@ -60,7 +59,7 @@ def test_predict_matches_the_papers_form_of_the_fitted_parameters():
 
 
 def test_fit_is_deterministic():
-    accuracy = synthetic_accuracy(noise=0.01, seed=3)
+    accuracy = scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE, scatter=0.01, seed=3)
     first = fit_bnsl(COMPUTE, accuracy, chance=CHANCE)
     second = fit_bnsl(COMPUTE, accuracy, chance=CHANCE)
     assert np.array_equal(first.optimize_result.x, second.optimize_result.x)
@@ -82,9 +81,9 @@ def test_jacobian_matches_finite_differences():
 
 def test_bad_inputs_are_refused():
     with pytest.raises(ScalingDataError, match="5 given, but this law has 6 parameters"):
-        fit_bnsl(COMPUTE[:5], synthetic_accuracy()[:5], chance=CHANCE)
+        fit_bnsl(COMPUTE[:5], scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE)[:5], chance=CHANCE)
     with pytest.raises(ScalingDataError, match="Non-positive compute"):
-        fit_bnsl(-COMPUTE, synthetic_accuracy(), chance=CHANCE)
+        fit_bnsl(-COMPUTE, scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE), chance=CHANCE)
 
 
 def true_parameters(truth: dict) -> np.ndarray:
@@ -104,9 +103,8 @@ def test_global_fit_is_no_worse_than_a_multi_start_from_the_truth(truth, seed):
     """Synthetic noisy runs from a known BNSL: the fit reaches a loss no higher than the
     former continuation fit started from the true parameters themselves, and recovers the curve."""
     compute = np.logspace(18, 23, 30)
-    rng = np.random.default_rng(seed)
     neg_log_q_true = bnsl_neg_log_q(compute, **truth)
-    accuracy = accuracy_from_neg_log_q(neg_log_q_true * np.exp(rng.normal(0.0, 0.01, len(compute))), CHANCE)
+    accuracy = scattered_accuracy(neg_log_q_true, CHANCE, scatter=0.01, seed=seed)
     result = fit_bnsl(compute, accuracy, chance=CHANCE)
 
     x = log_compute_offset(compute)

@@ -3,8 +3,8 @@
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
+from synthetic import ratio_rows
 
 from scalelib.laws.compute_optimal import (
     allocation_at_ratio,
@@ -21,7 +21,7 @@ from scalelib.laws.compute_optimal import (
     ratio_growth_exponent,
     runs_along_ratios,
 )
-from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q
+from scalelib.data.normalise import ScalingDataError
 from scalelib.laws.ratio_law import fit_ratio_law
 
 CHANCE = 0.25
@@ -30,16 +30,9 @@ BUDGETS = (1e19, 1e21, 1e23, 1e25)
 
 def synthetic_fit(alpha: float, beta: float, noise: float = 0.0, seed: int = 0):
     """Eq. 4 fitted to synthetic runs at five ratios (amplitudes 0.4 and 0.3 at the reference point)."""
-    compute = np.tile(np.logspace(18, 22, 8), 5)
-    tpr = np.repeat([10.0, 20.0, 40.0, 80.0, 160.0], 8)
-    params = np.sqrt(compute / (6 * tpr))
-    tokens = tpr * params
-    neg_log_q = 0.4 * (params / 2.9e9) ** -alpha + 0.3 * (tokens / 5.8e10) ** -beta
-    accuracy = accuracy_from_neg_log_q(neg_log_q, CHANCE)
-    accuracy = accuracy + np.random.default_rng(seed).normal(0.0, noise, len(accuracy))
-    runs = pd.DataFrame({"run": [f"run{i}" for i in range(40)], "params": params, "tokens": tokens,
-                         "value": accuracy, "chance": CHANCE})
-    return fit_ratio_law(params, tokens, runs["value"], chance=CHANCE, labels=runs["run"].tolist()), runs
+    runs = ratio_rows(np.logspace(18, 22, 8), lambda N, D: 0.4 * (N / 2.9e9) ** -alpha + 0.3 * (D / 5.8e10) ** -beta,
+                      noise=noise, seed=seed, chance=CHANCE)
+    return fit_ratio_law(runs["params"], runs["tokens"], runs["value"], chance=CHANCE, labels=runs["run"].tolist()), runs
 
 
 @pytest.fixture(scope="module", params=[(0.5, 0.3), (0.3, 0.5)], ids=["alpha>beta", "alpha<beta"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import benchmark_rows, scattered_accuracy
 
 from scalelib.book import direct_data
 from scalelib.evaluation.intervals import direct_law_interval, law_interval_forecaster
@@ -46,18 +47,13 @@ def test_direct_backtests_summarise_every_case_with_its_interval():
     )
 
 
-def _synthetic_scores(chance: float, benchmark: str) -> pd.DataFrame:
-    """Synthetic runs (generated here, not released data) on an exact direct law."""
-    flops = np.geomspace(1e18, 1e22, 12)
-    q = np.exp(-3.0 * (flops / 1e18) ** -0.2)  # the smallest runs 3.7 points above chance
-    return pd.DataFrame({
-        "run": [f"r{i}" for i in range(12)], "mixture": "m", "benchmark": benchmark, "flops": flops,
-        "value": chance + (1 - chance) * q, "chance": chance,
-    })
-
-
 def test_chance_sensitivity_moves_only_multiple_choice_floors():
-    scores = pd.concat([_synthetic_scores(0.25, "choice"), _synthetic_scores(0.0, "generative")], ignore_index=True)
+    flops = np.geomspace(1e18, 1e22, 12)
+    neg_log_q = 3.0 * (flops / 1e18) ** -0.2  # synthetic exact direct law: the smallest runs 3.7 points above chance
+    scores = pd.concat([
+        benchmark_rows(flops, scattered_accuracy(neg_log_q, chance), benchmark=benchmark, chance=chance, mixture="m")
+        for benchmark, chance in [("choice", 0.25), ("generative", 0.0)]
+    ], ignore_index=True)
     result = direct_data.chance_sensitivity(scores, compute_cut=1e21).set_index(["benchmark", "shift"])
     assert len(result) == 2 * len(direct_data.CHANCE_SHIFTS)
     # at the true chance the exact law is recovered and forecast without error

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from synthetic import noisy
 
 from scalelib.laws.direct_law import direct_law_neg_log_q, fit_direct_law
 from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q
@@ -12,15 +13,13 @@ CHANCE = 0.25
 COMPUTE = np.logspace(18, 23, 12)
 
 
-def synthetic_accuracy(noise: float = 0.0, seed: int = 0) -> np.ndarray:
-    """Synthetic accuracies from Eq. 2 with TRUE_A, TRUE_ALPHA, plus Gaussian noise (accuracy)."""
-    accuracy = accuracy_from_neg_log_q(direct_law_neg_log_q(COMPUTE, np.log(TRUE_A), TRUE_ALPHA), CHANCE)
-    return accuracy + np.random.default_rng(seed).normal(0.0, noise, len(COMPUTE))
+TRUE_ACCURACY = accuracy_from_neg_log_q(direct_law_neg_log_q(COMPUTE, np.log(TRUE_A), TRUE_ALPHA), CHANCE)
+"""Synthetic accuracies from Eq. 2 with TRUE_A, TRUE_ALPHA at COMPUTE (tests add noise with ``noisy``)."""
 
 
 @pytest.mark.parametrize("method", ["closed_form", "accuracy_space"])
 def test_noiseless_recovery(method):
-    result = fit_direct_law(COMPUTE, synthetic_accuracy(), chance=CHANCE, method=method)
+    result = fit_direct_law(COMPUTE, TRUE_ACCURACY, chance=CHANCE, method=method)
     assert result.A == pytest.approx(TRUE_A, rel=1e-6)
     assert result.alpha == pytest.approx(TRUE_ALPHA, rel=1e-6)
     assert result.r_squared == pytest.approx(1.0)
@@ -29,7 +28,7 @@ def test_noiseless_recovery(method):
 
 
 def test_closed_form_and_lmfit_agree_on_noiseless_data():
-    accuracy = synthetic_accuracy()
+    accuracy = TRUE_ACCURACY
     closed = fit_direct_law(COMPUTE, accuracy, chance=CHANCE)
     lmfit_fit = fit_direct_law(COMPUTE, accuracy, chance=CHANCE, method="accuracy_space", n_items=1000)
     assert lmfit_fit.A == pytest.approx(closed.A, rel=1e-8)
@@ -40,7 +39,7 @@ def test_closed_form_and_lmfit_agree_on_noiseless_data():
 
 @pytest.mark.parametrize("method", ["closed_form", "accuracy_space"])
 def test_noisy_recovery_within_standard_errors(method):
-    result = fit_direct_law(COMPUTE, synthetic_accuracy(noise=0.003, seed=1), chance=CHANCE, method=method)
+    result = fit_direct_law(COMPUTE, noisy(TRUE_ACCURACY, 0.003, seed=1), chance=CHANCE, method=method)
     assert 0 < result.alpha_stderr < 0.02
     assert abs(result.alpha - TRUE_ALPHA) < 4 * result.alpha_stderr
     assert abs(np.log(result.A) - np.log(TRUE_A)) < 4 * np.sqrt(result.covariance[0, 0])
@@ -49,7 +48,7 @@ def test_noisy_recovery_within_standard_errors(method):
 
 
 def test_closed_form_covariance_equals_uncentred_ols():
-    accuracy = synthetic_accuracy(noise=0.003, seed=2)
+    accuracy = noisy(TRUE_ACCURACY, 0.003, seed=2)
     result = fit_direct_law(COMPUTE, accuracy, chance=CHANCE)
     design = np.column_stack([np.ones(len(COMPUTE)), -np.log(COMPUTE)])
     target = np.log(-np.log((accuracy - CHANCE) / (1 - CHANCE)))
@@ -63,7 +62,7 @@ def test_closed_form_covariance_equals_uncentred_ols():
 
 
 def test_binomial_weights_are_used_by_lmfit():
-    accuracy = synthetic_accuracy(noise=0.003, seed=3)
+    accuracy = noisy(TRUE_ACCURACY, 0.003, seed=3)
     n_items = np.full(len(COMPUTE), 500.0)
     weighted = fit_direct_law(COMPUTE, accuracy, chance=CHANCE, method="accuracy_space", n_items=n_items)
     unweighted = fit_direct_law(COMPUTE, accuracy, chance=CHANCE, method="accuracy_space")
@@ -72,20 +71,20 @@ def test_binomial_weights_are_used_by_lmfit():
 
 
 def test_predict_returns_raw_accuracy_at_new_compute():
-    result = fit_direct_law(COMPUTE, synthetic_accuracy(), chance=CHANCE)
+    result = fit_direct_law(COMPUTE, TRUE_ACCURACY, chance=CHANCE)
     new_compute = np.array([3e23, 1e24])
     expected = CHANCE + (1 - CHANCE) * np.exp(-TRUE_A * new_compute**-TRUE_ALPHA)
     assert result.predict(new_compute) == pytest.approx(expected, rel=1e-8)
 
 
 def test_two_points_fit_exactly_with_undefined_errors():
-    result = fit_direct_law(COMPUTE[:2], synthetic_accuracy()[:2], chance=CHANCE)
+    result = fit_direct_law(COMPUTE[:2], TRUE_ACCURACY[:2], chance=CHANCE)
     assert result.alpha == pytest.approx(TRUE_ALPHA)
     assert np.isnan(result.alpha_stderr)
 
 
 def test_bad_arguments_are_refused():
-    accuracy = synthetic_accuracy()
+    accuracy = TRUE_ACCURACY
     with pytest.raises(ValueError, match="only used by method='accuracy_space'"):
         fit_direct_law(COMPUTE, accuracy, chance=CHANCE, n_items=100)
     with pytest.raises(ValueError, match="Unknown method 'newton'"):

@@ -7,11 +7,12 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from synthetic import ratio_rows  # noqa: E402
 
 from scalelib.evaluation.backtest import backtest, backtest_split  # noqa: E402
 from scalelib.laws.direct_law import direct_law_forecaster  # noqa: E402
 from scalelib.evaluation.intervals import law_interval_forecaster  # noqa: E402
-from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q  # noqa: E402
+from scalelib.data.normalise import ScalingDataError  # noqa: E402
 from scalelib.laws.profile_fit import N_POLISHED  # noqa: E402
 from scalelib.laws.ratio_law import (  # noqa: E402
     EXPONENT_GRID,
@@ -35,19 +36,9 @@ RATIOS = (10.0, 20.0, 40.0, 80.0, 160.0)
 
 def synthetic_runs(noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
     """Synthetic runs: 8 sizes at each of RATIOS, accuracy from Eq. 4 plus Gaussian noise (accuracy)."""
-    compute = np.repeat(np.logspace(18, 22, 8)[None, :], len(RATIOS), axis=0).ravel()
-    tpr = np.repeat(RATIOS, 8)
-    params = np.sqrt(compute / (6 * tpr))
-    tokens = tpr * params
-    neg_log_q = TRUE_A * params**-TRUE_ALPHA + TRUE_B * tokens**-TRUE_BETA
-    accuracy = accuracy_from_neg_log_q(neg_log_q, CHANCE)
-    accuracy = accuracy + np.random.default_rng(seed).normal(0.0, noise, len(accuracy))
-    return pd.DataFrame({
-        "mixture": "synthetic", "benchmark": "synthetic_benchmark",
-        "run": [f"run{i}" for i in range(len(params))],
-        "params": params, "tokens": tokens, "tpr": tpr, "flops": 6 * params * tokens,
-        "value": accuracy, "chance": CHANCE,
-    })
+    return ratio_rows(np.logspace(18, 22, 8), lambda N, D: TRUE_A * N**-TRUE_ALPHA + TRUE_B * D**-TRUE_BETA,
+                      ratios=RATIOS, noise=noise, seed=seed, chance=CHANCE, benchmark="synthetic_benchmark",
+                      mixture="synthetic")
 
 
 def fit_runs(runs: pd.DataFrame):
