@@ -10,6 +10,8 @@ Noise
     scatter (the laws' own noise model: Gaussian in ``log(-log Q)``).
 
 Curves
+  * :func:`direct_law_accuracy` -- accuracies on Eq. 2, optionally bent, with noise in
+    ``log(-log Q)``;
   * :func:`loss_curve` -- losses on ``E + A C^-alpha`` (stage 1 of the two-stage approach);
   * :func:`logistic_accuracy` -- accuracies on a logistic map of the loss (stage 2);
   * :func:`domain_losses` -- three correlated domain losses around one loss;
@@ -40,6 +42,7 @@ from numpy.typing import ArrayLike
 
 from scalelib.data.normalise import REFERENCE_COMPUTE, accuracy_from_neg_log_q
 from scalelib.interfaces import Law, PredictionInterval
+from scalelib.laws.direct_law import direct_law_neg_log_q
 from scalelib.laws.pass_at_k import pass_at_k_law_log_neg_log_q
 
 RATIOS = (10.0, 20.0, 40.0, 80.0, 160.0)
@@ -66,10 +69,22 @@ def noisy(values: ArrayLike, noise: float, seed: Seed = 0) -> np.ndarray:
 
 
 def scattered_accuracy(neg_log_q: ArrayLike, chance: float, *, scatter: float = 0.0, seed: Seed = 0) -> np.ndarray:
-    """SYNTHETIC accuracies: ``-log Q`` times ``exp(scatter * z)``, z standard normal from ``seed``, above ``chance``."""
+    """SYNTHETIC accuracies above ``chance``: ``-log Q`` times ``exp(scatter * z)``, z standard normal from ``seed``."""
     neg_log_q = np.asarray(neg_log_q, dtype=float)
     neg_log_q = neg_log_q * np.exp(np.random.default_rng(seed).normal(0.0, scatter, neg_log_q.shape))
     return accuracy_from_neg_log_q(neg_log_q, chance)
+
+
+def direct_law_accuracy(compute: ArrayLike, log_A: float, alpha: float, chance: float = CHANCE, *,
+                        log_noise: float = 0.0, curvature: float = 0.0, seed: Seed = 0) -> np.ndarray:
+    """SYNTHETIC accuracies on Eq. 2 (``-log Q = A C^-alpha``) with Gaussian noise in ``log(-log Q)``.
+
+    ``curvature`` bends the law: ``log(-log Q)`` gains ``curvature * log(C / 1e18)^2``.
+    The noise (:func:`noisy`, standard deviation ``log_noise``) is added after the bend.
+    """
+    compute = np.asarray(compute, dtype=float)
+    log_neg_log_q = np.log(direct_law_neg_log_q(compute, log_A, alpha)) + curvature * np.log(compute / 1e18) ** 2
+    return accuracy_from_neg_log_q(np.exp(noisy(log_neg_log_q, log_noise, seed)), chance)
 
 
 def loss_curve(compute: ArrayLike, E: float, A: float, alpha: float, *, noise: float = 0.0,

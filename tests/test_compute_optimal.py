@@ -32,7 +32,8 @@ def synthetic_fit(alpha: float, beta: float, noise: float = 0.0, seed: int = 0):
     """Eq. 4 fitted to synthetic runs at five ratios (amplitudes 0.4 and 0.3 at the reference point)."""
     runs = ratio_rows(np.logspace(18, 22, 8), lambda N, D: 0.4 * (N / 2.9e9) ** -alpha + 0.3 * (D / 5.8e10) ** -beta,
                       noise=noise, seed=seed, chance=CHANCE)
-    return fit_ratio_law(runs["params"], runs["tokens"], runs["value"], chance=CHANCE, labels=runs["run"].tolist()), runs
+    fit = fit_ratio_law(runs["params"], runs["tokens"], runs["value"], chance=CHANCE, labels=runs["run"].tolist())
+    return fit, runs
 
 
 @pytest.fixture(scope="module", params=[(0.5, 0.3), (0.3, 0.5)], ids=["alpha>beta", "alpha<beta"])

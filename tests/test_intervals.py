@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from synthetic import benchmark_rows, direct_law_accuracy, noisy
 
 from scalelib.evaluation.backtest import backtest, backtest_split, fit_once, forecasts_below_cut
-from scalelib.laws.direct_law import direct_law_forecaster, direct_law_neg_log_q
+from scalelib.laws.direct_law import direct_law_forecaster
 from scalelib.evaluation.intervals import (
     at_level,
     DRIFT_DEGREES_OF_FREEDOM,
@@ -29,7 +30,7 @@ from scalelib.evaluation.intervals import (
     transformed,
     untransformed,
 )
-from scalelib.data.normalise import ScalingDataError, accuracy_from_neg_log_q
+from scalelib.data.normalise import ScalingDataError
 from scalelib.laws.pass_at_k import pass_at_k_forecaster, pass_at_k_law_log_neg_log_q
 
 CHANCE = 0.25
@@ -37,27 +38,16 @@ COMPUTE = np.logspace(18, 21, 16)
 TARGETS = np.array([3e21, 1e22, 1e23])
 
 
-def synthetic_accuracy(compute, *, noise=0.03, curvature=0.0, seed=0):
-    """Synthetic Eq. 2 accuracies (A = 750, alpha = 0.15) with Gaussian noise in log(-log Q).
-
-    ``curvature`` bends the law: ``log(-log Q)`` gains ``curvature * log(C / 1e18)^2``.
-    """
-    log_neg_log_q = np.log(direct_law_neg_log_q(compute, np.log(750.0), 0.15))
-    log_neg_log_q = log_neg_log_q + curvature * np.log(np.asarray(compute) / 1e18) ** 2
-    log_neg_log_q = log_neg_log_q + np.random.default_rng(seed).normal(0.0, noise, len(compute))
-    return accuracy_from_neg_log_q(np.exp(log_neg_log_q), CHANCE)
+LOG_A, ALPHA = np.log(750.0), 0.15
+"""Eq. 2 of the synthetic runs (A = 750)."""
+ACCURACY = direct_law_accuracy(COMPUTE, LOG_A, ALPHA, CHANCE, log_noise=0.03)
+"""Synthetic Eq. 2 accuracies at COMPUTE with noise 0.03 in log(-log Q) (seed 0)."""
 
 
-def synthetic_frame(compute=COMPUTE, **options):
-    """One synthetic benchmark as a backtest frame."""
-    return pd.DataFrame({
-        "run": [f"run{i}" for i in range(len(compute))],
-        "benchmark": "synthetic",
-        "flops": compute,
-        "value": synthetic_accuracy(compute, **options),
-        "chance": CHANCE,
-        "n_items": 2000,
-    })
+def synthetic_frame(compute=COMPUTE, *, noise=0.03, curvature=0.0, seed=0):
+    """One synthetic benchmark as a backtest frame: Eq. 2 (LOG_A, ALPHA), noise in log(-log Q)."""
+    accuracy = direct_law_accuracy(compute, LOG_A, ALPHA, CHANCE, log_noise=noise, curvature=curvature, seed=seed)
+    return benchmark_rows(compute, accuracy, chance=CHANCE, n_items=2000)
 
 
 def textbook_interval(compute, accuracy, at_compute, level, *, prediction=True):
@@ -78,7 +68,7 @@ def textbook_interval(compute, accuracy, at_compute, level, *, prediction=True):
 
 @pytest.mark.parametrize("band", ["prediction", "confidence"])
 def test_direct_law_interval_equals_the_textbook_ols_interval(band):
-    accuracy = synthetic_accuracy(COMPUTE)
+    accuracy = ACCURACY
     interval = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=TARGETS, level=0.9, band=band)
     predicted, lower, upper = textbook_interval(COMPUTE, accuracy, TARGETS, 0.9, prediction=band == "prediction")
     np.testing.assert_allclose(interval.predicted, predicted, rtol=1e-10)
@@ -88,7 +78,7 @@ def test_direct_law_interval_equals_the_textbook_ols_interval(band):
 
 
 def test_prediction_interval_contains_the_confidence_band():
-    accuracy = synthetic_accuracy(COMPUTE)
+    accuracy = ACCURACY
     prediction = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=TARGETS)
     confidence = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=TARGETS, band="confidence")
     assert np.all(prediction.lower < confidence.lower) and np.all(confidence.upper < prediction.upper)
@@ -96,7 +86,7 @@ def test_prediction_interval_contains_the_confidence_band():
 
 
 def test_drift_adds_in_quadrature_beyond_the_fitted_runs_only():
-    accuracy = synthetic_accuracy(COMPUTE)
+    accuracy = ACCURACY
     at = np.array([1e19, COMPUTE.max(), 1e22])
     plain = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=at)
     drifting = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=at, drift_rate=0.05)
@@ -113,9 +103,10 @@ def test_uncalibrated_interval_covers_its_level_when_the_law_is_exact():
     rng = np.random.default_rng(5)
     covered = []
     for seed in range(300):
-        accuracy = synthetic_accuracy(COMPUTE, seed=seed)
+        accuracy = direct_law_accuracy(COMPUTE, LOG_A, ALPHA, CHANCE, log_noise=0.03, seed=seed)
         interval = direct_law_interval(COMPUTE, accuracy, chance=CHANCE, at_compute=[1e22])
-        new_run = synthetic_accuracy(np.array([1e22]), seed=int(rng.integers(1_000_000)) + 1000)
+        new_seed = int(rng.integers(1_000_000)) + 1000
+        new_run = direct_law_accuracy([1e22], LOG_A, ALPHA, CHANCE, log_noise=0.03, seed=new_seed)
         covered.append(interval.lower[0] <= new_run[0] <= interval.upper[0])
     assert np.mean(covered) == pytest.approx(0.9, abs=0.04)
 
@@ -123,8 +114,7 @@ def test_uncalibrated_interval_covers_its_level_when_the_law_is_exact():
 def test_pass_at_k_interval_forecaster_is_the_analytic_interval_of_its_training_rows():
     compute = np.repeat(np.logspace(19, 21, 6), 4)
     k = np.tile([1.0, 2.0, 4.0, 8.0], 6)
-    noise = np.random.default_rng(3).normal(0, 0.05, len(k))
-    values = np.exp(-np.exp(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002) + noise))
+    values = np.exp(-np.exp(noisy(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002), 0.05, seed=3)))
     training = pd.DataFrame({"run": np.repeat([f"run{i}" for i in range(6)], 4), "flops": compute, "k": k,
                              "value": values})
     rows = pd.DataFrame({"flops": [1e22, 1e22], "k": [1.0, 16.0]})
@@ -147,8 +137,7 @@ def test_share_beyond_fitted_compute_counts_held_out_rows_past_their_benchmarks_
 def test_pass_at_k_interval_equals_the_textbook_ols_interval():
     compute = np.repeat(np.logspace(19, 21, 6), 4)
     k = np.tile([1.0, 2.0, 4.0, 8.0], 6)
-    noise = np.random.default_rng(3).normal(0, 0.05, len(k))
-    values = np.exp(-np.exp(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002) + noise))
+    values = np.exp(-np.exp(noisy(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002), 0.05, seed=3)))
     interval = pass_at_k_law_interval(compute, k, values, at_compute=[1e22, 1e22], at_k=[1, 16], level=0.8)
     design = np.column_stack([np.ones_like(k), np.log(compute), np.log(k), np.log(compute) * np.log(k)])
     y = np.log(-np.log(values))
@@ -246,10 +235,10 @@ def test_bootstrap_interval_forecaster_is_reproducible(options):
 def test_generic_bootstrap_interval_for_pass_at_k():
     compute = np.repeat(np.logspace(19, 21.5, 10), 3)
     k = np.tile([1.0, 4.0, 16.0], 10)
-    noise = np.random.default_rng(2).normal(0, 0.05, len(k))
+    log_neg_log_q = noisy(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002), 0.05, seed=2)
     frame = pd.DataFrame({
         "run": np.repeat([f"run{i}" for i in range(10)], 3), "benchmark": "code", "flops": compute, "k": k,
-        "value": np.exp(-np.exp(pass_at_k_law_log_neg_log_q(compute, k, 20.0, -0.45, -0.3, 0.002) + noise)),
+        "value": np.exp(-np.exp(log_neg_log_q)),
         "chance": 0.0, "n_items": 164,
     })
     fit = bootstrap_interval_forecaster(pass_at_k_forecaster(), n_resamples=20, progress=False)
@@ -406,11 +395,11 @@ def test_summarise_intervals_refuses_a_backtest_of_points():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: direct_law_interval(COMPUTE, synthetic_accuracy(COMPUTE), chance=CHANCE, at_compute=1e22, level=1.0),
+        (lambda: direct_law_interval(COMPUTE, ACCURACY, chance=CHANCE, at_compute=1e22, level=1.0),
          ValueError, "level must lie strictly between 0 and 1"),
-        (lambda: direct_law_interval(COMPUTE, synthetic_accuracy(COMPUTE), chance=CHANCE, at_compute=1e22, band="wide"),
+        (lambda: direct_law_interval(COMPUTE, ACCURACY, chance=CHANCE, at_compute=1e22, band="wide"),
          ValueError, "Unknown band 'wide'"),
-        (lambda: direct_law_interval(COMPUTE[:2], synthetic_accuracy(COMPUTE[:2]), chance=CHANCE, at_compute=1e22),
+        (lambda: direct_law_interval(COMPUTE[:2], ACCURACY[:2], chance=CHANCE, at_compute=1e22),
          ScalingDataError, "at least 3 runs"),
         (lambda: direct_law_interval(np.full(4, 1e20), [0.3, 0.4, 0.5, 0.6], chance=CHANCE, at_compute=1e22),
          ScalingDataError, "same compute"),

@@ -23,13 +23,12 @@ CHANCE = 0.25
 COMPUTE = np.logspace(18, 23, 15)
 
 
-def synthetic_accuracy(E: float = TRUE_E, noise: float = 0.0, seed: int = 0) -> np.ndarray:
-    """Synthetic accuracies from Eq. 6, with multiplicative noise on -log Q."""
-    return scattered_accuracy(TRUE_A * COMPUTE**-TRUE_ALPHA + E, CHANCE, scatter=noise, seed=seed)
+TRUE_NEG_LOG_Q = TRUE_A * COMPUTE**-TRUE_ALPHA + TRUE_E
+"""-log Q of Eq. 6 with the true parameters at COMPUTE, scattered into synthetic accuracies by the tests."""
 
 
 def test_noiseless_recovery():
-    result = fit_saturating_law(COMPUTE, synthetic_accuracy(), chance=CHANCE)
+    result = fit_saturating_law(COMPUTE, scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE), chance=CHANCE)
     assert result.A == pytest.approx(TRUE_A, rel=1e-4)
     assert result.alpha == pytest.approx(TRUE_ALPHA, rel=1e-5)
     assert result.E == pytest.approx(TRUE_E, rel=1e-4)
@@ -41,7 +40,7 @@ def test_noiseless_recovery():
 
 
 def test_noisy_recovery_within_standard_errors():
-    result = fit_saturating_law(COMPUTE, synthetic_accuracy(noise=0.01, seed=1), chance=CHANCE)
+    result = fit_saturating_law(COMPUTE, scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE, scatter=0.01, seed=1), chance=CHANCE)
     assert result.alpha == pytest.approx(TRUE_ALPHA, abs=0.05)
     assert result.E == pytest.approx(TRUE_E, abs=0.05)
     for value, truth, stderr in [
@@ -54,14 +53,14 @@ def test_noisy_recovery_within_standard_errors():
 
 
 def test_pure_power_law_gives_zero_floor_and_perfect_ceiling():
-    result = fit_saturating_law(COMPUTE, synthetic_accuracy(E=0.0), chance=CHANCE)
+    result = fit_saturating_law(COMPUTE, scattered_accuracy(TRUE_A * COMPUTE**-TRUE_ALPHA, CHANCE), chance=CHANCE)
     assert result.E == pytest.approx(0.0, abs=1e-6)
     assert result.alpha == pytest.approx(TRUE_ALPHA, rel=1e-4)
     assert result.ceiling_accuracy == pytest.approx(1.0, abs=1e-6)
 
 
 def test_robust_loss_ignores_one_outlier():
-    accuracy = synthetic_accuracy()
+    accuracy = scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE)
     accuracy[7] -= 0.05  # synthetic outlier, 5 accuracy points low
     result = fit_saturating_law(COMPUTE, accuracy, chance=CHANCE)
     assert result.alpha == pytest.approx(TRUE_ALPHA, rel=1e-2)
@@ -69,7 +68,7 @@ def test_robust_loss_ignores_one_outlier():
 
 
 def test_predict_returns_raw_accuracy():
-    result = fit_saturating_law(COMPUTE, synthetic_accuracy(), chance=CHANCE)
+    result = fit_saturating_law(COMPUTE, scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE), chance=CHANCE)
     new_compute = np.array([1e24, 1e26])
     expected = accuracy_from_neg_log_q(TRUE_A * new_compute**-TRUE_ALPHA + TRUE_E, CHANCE)
     assert result.predict(new_compute) == pytest.approx(expected, rel=1e-5)
@@ -91,6 +90,6 @@ def test_jacobian_matches_finite_differences():
 
 def test_bad_inputs_are_refused():
     with pytest.raises(ScalingDataError, match="needs at least 3 points"):
-        fit_saturating_law(COMPUTE[:2], synthetic_accuracy()[:2], chance=CHANCE)
+        fit_saturating_law(COMPUTE[:2], scattered_accuracy(TRUE_NEG_LOG_Q, CHANCE)[:2], chance=CHANCE)
     with pytest.raises(ScalingDataError, match="Accuracy >= 1"):
         fit_saturating_law(COMPUTE[:3], [0.5, 0.7, 1.0], chance=CHANCE)
