@@ -1,4 +1,4 @@
-"""Tests of scalelib.plots.forecasts' forecast drawing (synthetic data, generated here)."""
+"""Tests of scalelib.plots.forecasts' forecast drawing (synthetic data, from tests/synthetic.py)."""
 
 import matplotlib
 
@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
+from synthetic import synthetic_interval  # noqa: E402
 
 from scalelib.plots.forecasts import draw_forecast, plot_forecasts  # noqa: E402
 from scalelib.evaluation.intervals import PredictionInterval  # noqa: E402
@@ -16,18 +17,13 @@ from scalelib.plots.style import INTERVAL_ALPHA  # noqa: E402
 COMPUTE = np.logspace(18, 21, 5)
 
 
-def synthetic_interval(level=0.9):
-    predicted = np.linspace(0.3, 0.6, len(COMPUTE))
-    return PredictionInterval(predicted, predicted - 0.05, predicted + 0.05, level, "synthetic", 0.0)
-
-
 def bands(ax):
     return [child for child in ax.get_children() if isinstance(child, PolyCollection)]
 
 
 def test_draw_forecast_shades_an_interval_and_draws_its_point_forecast():
     figure, ax = plt.subplots()
-    interval = synthetic_interval(level=0.8)
+    interval = synthetic_interval(len(COMPUTE), level=0.8)
     draw_forecast(ax, COMPUTE, interval, colour="C1", label="Eq. 2")
     (band,) = bands(ax)
     (line,) = ax.get_lines()

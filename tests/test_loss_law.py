@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import loss_curve
 
 from scalelib.laws.loss_law import fit_loss_law, fit_loss_laws, loss_column, loss_law_table, own_validation_set
 from scalelib.data.normalise import ScalingDataError
@@ -11,13 +12,12 @@ COMPUTE = np.logspace(18, 23, 16)
 TRUE_E, TRUE_A, TRUE_ALPHA = 1.7, 400.0, 0.13
 
 
-def synthetic_loss(E=TRUE_E, A=TRUE_A, alpha=TRUE_ALPHA, noise=0.0, seed=0):
-    """Synthetic losses (nats) from E + A C^-alpha, plus Gaussian noise."""
-    return E + A * COMPUTE**-alpha + np.random.default_rng(seed).normal(0.0, noise, len(COMPUTE))
+TRUE_LOSS = loss_curve(COMPUTE, TRUE_E, TRUE_A, TRUE_ALPHA)
+"""Synthetic losses (nats) from the true law at COMPUTE (tests add noise with ``loss_curve(..., noise=)``)."""
 
 
 def test_irreducible_law_recovers_parameters_from_noiseless_losses():
-    fit = fit_loss_law(COMPUTE, synthetic_loss())
+    fit = fit_loss_law(COMPUTE, TRUE_LOSS)
     assert fit.irreducible
     assert fit.E == pytest.approx(TRUE_E, rel=1e-6)
     assert fit.A == pytest.approx(TRUE_A, rel=1e-5)
@@ -27,7 +27,7 @@ def test_irreducible_law_recovers_parameters_from_noiseless_losses():
 
 
 def test_pure_power_law_recovers_parameters_and_fixes_E_at_zero():
-    fit = fit_loss_law(COMPUTE, synthetic_loss(E=0.0, A=30.0, alpha=0.05), irreducible=False)
+    fit = fit_loss_law(COMPUTE, loss_curve(COMPUTE, 0.0, 30.0, 0.05), irreducible=False)
     assert fit.E == 0.0 and fit.E_stderr == 0.0
     assert fit.A == pytest.approx(30.0, rel=1e-6)
     assert fit.alpha == pytest.approx(0.05, rel=1e-6)
@@ -35,7 +35,7 @@ def test_pure_power_law_recovers_parameters_and_fixes_E_at_zero():
 
 
 def test_noisy_recovery_is_within_the_reported_standard_errors():
-    fit = fit_loss_law(COMPUTE, synthetic_loss(noise=0.005, seed=1))
+    fit = fit_loss_law(COMPUTE, loss_curve(COMPUTE, TRUE_E, TRUE_A, TRUE_ALPHA, noise=0.005, seed=1))
     assert fit.covariance.shape == (3, 3)
     for value, stderr, truth in [(fit.E, fit.E_stderr, TRUE_E), (fit.alpha, fit.alpha_stderr, TRUE_ALPHA)]:
         assert 0 < stderr < 0.5 * truth
@@ -46,13 +46,13 @@ def test_noisy_recovery_is_within_the_reported_standard_errors():
 
 
 def test_pure_power_law_misses_curved_data_that_the_irreducible_law_fits():
-    losses = synthetic_loss()
+    losses = TRUE_LOSS
     assert fit_loss_law(COMPUTE, losses, irreducible=False).rmse > 1e3 * fit_loss_law(COMPUTE, losses).rmse
 
 
 def test_irreducible_loss_at_its_bound_has_no_standard_error():
     """Synthetic pure power-law losses: E runs into its bound at 0, where lmfit's error is meaningless."""
-    fit = fit_loss_law(COMPUTE, synthetic_loss(E=0.0, A=30.0, alpha=0.05))
+    fit = fit_loss_law(COMPUTE, loss_curve(COMPUTE, 0.0, 30.0, 0.05))
     assert fit.E == pytest.approx(0.0, abs=1e-6)
     assert np.isnan(fit.E_stderr)
     assert np.isfinite(fit.alpha_stderr) and np.isfinite(fit.A_stderr)
@@ -60,7 +60,7 @@ def test_irreducible_loss_at_its_bound_has_no_standard_error():
 
 
 def test_predict_is_E_plus_A_C_to_minus_alpha():
-    fit = fit_loss_law(COMPUTE, synthetic_loss())
+    fit = fit_loss_law(COMPUTE, TRUE_LOSS)
     new_compute = np.array([1e24, 1e25])
     assert fit.predict(new_compute) == pytest.approx(TRUE_E + TRUE_A * new_compute**-TRUE_ALPHA, rel=1e-6)
 
@@ -68,10 +68,10 @@ def test_predict_is_E_plus_A_C_to_minus_alpha():
 @pytest.mark.parametrize(
     ("compute", "loss", "match"),
     [
-        (COMPUTE[:3], synthetic_loss()[:3], "Too few runs: 3 given"),
-        (COMPUTE, np.r_[synthetic_loss()[:-1], np.nan], "NaN or infinite loss at run 'r15'"),
-        (np.r_[-1.0, COMPUTE[1:]], synthetic_loss(), "compute at run 'r0'"),
-        (COMPUTE, synthetic_loss()[:-1], "Mismatched lengths"),
+        (COMPUTE[:3], TRUE_LOSS[:3], "Too few runs: 3 given"),
+        (COMPUTE, np.r_[TRUE_LOSS[:-1], np.nan], "NaN or infinite loss at run 'r15'"),
+        (np.r_[-1.0, COMPUTE[1:]], TRUE_LOSS, "compute at run 'r0'"),
+        (COMPUTE, TRUE_LOSS[:-1], "Mismatched lengths"),
     ],
 )
 def test_bad_inputs_are_refused_naming_the_runs(compute, loss, match):
@@ -92,9 +92,9 @@ def test_fit_loss_laws_fits_each_mixture_on_its_own_loss_at_the_chosen_ratio():
     """Synthetic runs table: each mixture's own loss follows its own law, the other loss is noise."""
     noise = np.random.default_rng(2).uniform(2.0, 4.0, len(COMPUTE))
     dclm = pd.DataFrame({"mixture": "dclm", "flops": COMPUTE, "tpr": 20.0,
-                         "loss_dclm": synthetic_loss(E=1.6), "loss_c4": noise})
+                         "loss_dclm": loss_curve(COMPUTE, 1.6, TRUE_A, TRUE_ALPHA), "loss_c4": noise})
     c4 = pd.DataFrame({"mixture": "c4", "flops": COMPUTE, "tpr": 20.0,
-                       "loss_c4": synthetic_loss(E=1.9), "loss_dclm": noise})
+                       "loss_c4": loss_curve(COMPUTE, 1.9, TRUE_A, TRUE_ALPHA), "loss_dclm": noise})
     other_ratio = dclm.assign(tpr=80.0, loss_dclm=noise)
     runs = pd.concat([dclm, c4, other_ratio], ignore_index=True)
     runs["run"] = [f"run{i}" for i in range(len(runs))]
@@ -109,7 +109,7 @@ def test_fit_loss_laws_fits_each_mixture_on_its_own_loss_at_the_chosen_ratio():
 
 
 def test_fit_reports_the_best_start_and_its_residuals():
-    losses = synthetic_loss(noise=0.005, seed=1)
+    losses = loss_curve(COMPUTE, TRUE_E, TRUE_A, TRUE_ALPHA, noise=0.005, seed=1)
     fit = fit_loss_law(COMPUTE, losses)
     assert fit.lmfit_result.var_names == ["log_A_ref", "alpha", "E"]
     assert fit.predict(COMPUTE) - losses == pytest.approx(fit.lmfit_result.residual)

@@ -5,6 +5,7 @@ import warnings
 import lmfit
 import numpy as np
 import pytest
+from synthetic import domain_losses, logistic_accuracy, noisy
 
 from scalelib.laws.loss_to_accuracy import (
     FLP_M_SEEDS,
@@ -22,14 +23,12 @@ CHANCE = 0.25
 TRUE_CEILING, TRUE_K, TRUE_L0 = 0.9, 4.0, 2.6
 
 
-def synthetic_logistic(noise=0.0, seed=0):
-    """Synthetic accuracies on the logistic map (floor at chance), plus Gaussian noise."""
-    accuracy = CHANCE + (TRUE_CEILING - CHANCE) / (1 + np.exp(TRUE_K * (LOSS - TRUE_L0)))
-    return accuracy + np.random.default_rng(seed).normal(0.0, noise, len(LOSS))
+TRUE_ACCURACY = logistic_accuracy(LOSS, CHANCE, TRUE_CEILING, TRUE_K, TRUE_L0)
+"""Synthetic accuracies on the logistic map (floor at chance) at LOSS (tests add noise with ``noisy``)."""
 
 
 def test_linear_map_recovers_line_and_reports_ols_errors():
-    accuracy = 1.2 - 0.3 * LOSS + np.random.default_rng(0).normal(0.0, 0.005, len(LOSS))
+    accuracy = noisy(1.2 - 0.3 * LOSS, 0.005, seed=0)
     fit = fit_linear_map(LOSS, accuracy, chance=CHANCE)
     assert abs(fit.b + 0.3) < 4 * fit.b_stderr
     assert abs(fit.a - 1.2) < 4 * fit.a_stderr
@@ -39,7 +38,7 @@ def test_linear_map_recovers_line_and_reports_ols_errors():
 
 
 def test_logistic_map_recovers_parameters_from_noiseless_data():
-    fit = fit_logistic_map(LOSS, synthetic_logistic(), chance=CHANCE)
+    fit = fit_logistic_map(LOSS, TRUE_ACCURACY, chance=CHANCE)
     assert fit.floor == CHANCE
     assert fit.ceiling == pytest.approx(TRUE_CEILING, rel=1e-5)
     assert fit.k == pytest.approx(TRUE_K, rel=1e-5)
@@ -48,7 +47,7 @@ def test_logistic_map_recovers_parameters_from_noiseless_data():
 
 
 def test_logistic_map_noisy_recovery_within_standard_errors():
-    fit = fit_logistic_map(LOSS, synthetic_logistic(noise=0.005, seed=3), chance=CHANCE)
+    fit = fit_logistic_map(LOSS, noisy(TRUE_ACCURACY, 0.005, seed=3), chance=CHANCE)
     for value, stderr, truth in [
         (fit.ceiling, fit.ceiling_stderr, TRUE_CEILING), (fit.k, fit.k_stderr, TRUE_K), (fit.L0, fit.L0_stderr, TRUE_L0)
     ]:
@@ -101,17 +100,14 @@ def test_flp_refuses_benchmarks_without_three_emerged_runs():
         fit_flp_map(LOSS, accuracy, chance=CHANCE, labels=[f"r{i}" for i in range(len(LOSS))])
 
 
-def synthetic_domain_losses(seed=0):
-    """Three correlated synthetic domain losses and an accuracy depending on two of them."""
-    own = np.linspace(3.8, 2.2, 30)
-    rng = np.random.default_rng(seed)
-    losses = np.column_stack([own + 0.25 + rng.normal(0, 0.02, 30), own, own + 0.15 + rng.normal(0, 0.02, 30)])
-    accuracy = 1.5 - 0.2 * losses[:, 0] - 0.15 * losses[:, 1]
-    return losses, accuracy
+DOMAIN_LOSSES = domain_losses(np.linspace(3.8, 2.2, 30), noise=0.02)
+"""Three correlated synthetic domain losses (the second one exact)."""
+DOMAIN_ACCURACY = 1.5 - 0.2 * DOMAIN_LOSSES[:, 0] - 0.15 * DOMAIN_LOSSES[:, 1]
+"""Synthetic accuracy depending on two of the DOMAIN_LOSSES."""
 
 
 def test_flp_m_is_deterministic_under_its_seeds_and_fits_the_data():
-    losses, accuracy = synthetic_domain_losses()
+    losses, accuracy = DOMAIN_LOSSES, DOMAIN_ACCURACY
     first = fit_flp_m_map(losses, accuracy, chance=0.0)
     again = fit_flp_m_map(losses, accuracy, chance=0.0)
     other_seeds = fit_flp_m_map(losses, accuracy, chance=0.0, seeds=(5, 6))
@@ -126,7 +122,7 @@ def test_flp_m_is_deterministic_under_its_seeds_and_fits_the_data():
 
 
 def test_flp_m_needs_two_dimensional_losses_and_a_seed():
-    losses, accuracy = synthetic_domain_losses()
+    losses, accuracy = DOMAIN_LOSSES, DOMAIN_ACCURACY
     with pytest.raises(ScalingDataError, match="2-d array of losses"):
         fit_flp_m_map(losses[:, 0], accuracy, chance=0.0)
     with pytest.raises(ValueError, match="at least one seed"):
@@ -139,11 +135,11 @@ def test_flp_m_needs_two_dimensional_losses_and_a_seed():
 @pytest.mark.parametrize(
     ("loss", "accuracy", "chance", "match"),
     [
-        (LOSS, np.r_[synthetic_logistic()[:-1], 1.2], CHANCE, "outside \\[0, 1\\] at run 'r29'"),
-        (np.r_[np.nan, LOSS[1:]], synthetic_logistic(), CHANCE, "non-positive loss at run 'r0'"),
-        (LOSS[:-1], synthetic_logistic(), CHANCE, "Mismatched inputs"),
-        (LOSS, synthetic_logistic(), 1.0, "Chance level"),
-        (LOSS[:3], synthetic_logistic()[:3], CHANCE, "Too few runs: 3 given"),
+        (LOSS, np.r_[TRUE_ACCURACY[:-1], 1.2], CHANCE, "outside \\[0, 1\\] at run 'r29'"),
+        (np.r_[np.nan, LOSS[1:]], TRUE_ACCURACY, CHANCE, "non-positive loss at run 'r0'"),
+        (LOSS[:-1], TRUE_ACCURACY, CHANCE, "Mismatched inputs"),
+        (LOSS, TRUE_ACCURACY, 1.0, "Chance level"),
+        (LOSS[:3], TRUE_ACCURACY[:3], CHANCE, "Too few runs: 3 given"),
     ],
 )
 def test_bad_inputs_are_refused(loss, accuracy, chance, match):
@@ -153,7 +149,7 @@ def test_bad_inputs_are_refused(loss, accuracy, chance, match):
 
 
 def test_logistic_map_reports_the_best_start_and_its_residuals():
-    accuracy = synthetic_logistic(noise=0.005, seed=3)
+    accuracy = noisy(TRUE_ACCURACY, 0.005, seed=3)
     fit = fit_logistic_map(LOSS, accuracy, chance=CHANCE)
     assert fit.lmfit_result.var_names == ["ceiling", "k", "L0"]
     assert fit.predict(LOSS) - accuracy == pytest.approx(fit.lmfit_result.residual)

@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
+from synthetic import pass_at_k_rows  # noqa: E402
 
 from scalelib.data import released as data  # noqa: E402
 from scalelib.evaluation.backtest import backtest, backtest_split  # noqa: E402
@@ -46,7 +47,6 @@ from scalelib.laws.pass_at_k import (  # noqa: E402
     params_at_compute,
     pass_at_k,
     pass_at_k_forecaster,
-    pass_at_k_law_log_neg_log_q,
 )
 from scalelib.plots.forecasts import plot_compute_extrapolation, plot_k_extrapolation  # noqa: E402
 
@@ -187,22 +187,9 @@ COMPUTE = np.logspace(18, 22.5, 15)
 
 
 def synthetic_frame(run_noise: float = 0.0, point_noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
-    """Synthetic pass@k on a (compute x k) grid from Eq. 5 with TRUE, noise in log(-log Q).
-
-    ``run_noise`` is shared by the k values of a run (as real evaluations share their
-    samples); ``point_noise`` is independent per point.
-    """
-    rng = np.random.default_rng(seed)
-    compute, k = (grid.ravel() for grid in np.meshgrid(COMPUTE, K_VALUES, indexing="ij"))
-    run_index = np.repeat(np.arange(len(COMPUTE)), len(K_VALUES))
-    log_neg_log_q = (pass_at_k_law_log_neg_log_q(compute, k, **TRUE)
-                     + rng.normal(0, run_noise, len(COMPUTE))[run_index]
-                     + rng.normal(0, point_noise, len(compute)))
-    return pd.DataFrame({
-        "mixture": "synthetic", "run": [f"run{i}" for i in run_index], "benchmark": "humaneval-py",
-        "tpr": 20.0, "flops": compute, "k": k, "value": np.exp(-np.exp(log_neg_log_q)),
-        "chance": 0.0, "n_items": 164,
-    })
+    """Synthetic pass@k on a (COMPUTE x K_VALUES) grid from Eq. 5 with TRUE, noise in log(-log Q)."""
+    rows = pass_at_k_rows(COMPUTE, K_VALUES, TRUE, run_noise=run_noise, point_noise=point_noise, seed=seed)
+    return rows.assign(mixture="synthetic", tpr=20.0, n_items=164)
 
 
 @pytest.mark.parametrize("n_items", [None, 164])

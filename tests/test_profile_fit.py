@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthetic import noisy
 
 from scalelib.data.normalise import huber_loss
 from scalelib.laws.profile_fit import (
@@ -43,8 +44,7 @@ def test_profile_is_robust_to_one_outlier():
 
 def test_profile_objective_is_the_huber_loss():
     basis = _two_term_basis([0.1, 0.5])
-    rng = np.random.default_rng(0)
-    log_target = np.log(basis[1] @ np.array([0.5, 0.2])) + 0.01 * rng.standard_normal(len(X))
+    log_target = noisy(np.log(basis[1] @ np.array([0.5, 0.2])), 0.01, seed=0)
     coefficients, objective = profile_amplitudes(basis, log_target)
     for row in range(2):
         residuals = np.log(basis[row] @ coefficients[row]) - log_target
@@ -67,8 +67,7 @@ def test_grid_local_minima_finds_every_basin_in_order():
 def test_saturating_fit_finds_the_global_optimum_of_a_two_basin_problem():
     """A floor and a steep power law, or no floor and a shallow one: the data decide."""
     compute = 1e21 * np.exp(X)
-    rng = np.random.default_rng(3)
-    accuracy = 0.25 + 0.75 * np.exp(-(0.05 * np.exp(-0.9 * X) + 0.3)) + 0.002 * rng.standard_normal(len(X))
+    accuracy = noisy(0.25 + 0.75 * np.exp(-(0.05 * np.exp(-0.9 * X) + 0.3)), 0.002, seed=3)
     fit = fit_saturating_law(compute, accuracy, chance=0.25)
     # a dense scan over alpha with the amplitudes profiled out finds nothing lower
     dense = np.linspace(0.0, 5.0, 5001)

@@ -7,19 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthetic import regression_data
 
 from scalelib.laws.small_network import HIDDEN_UNITS, PENALTY_GRID, fit_small_network
 
 
-def synthetic(n: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    inputs = rng.normal(size=(n, 3))
-    target = np.tanh(inputs[:, 0]) + 0.5 * inputs[:, 1] + 0.05 * rng.normal(size=n)
-    return inputs, target
-
-
 def test_output_layer_is_the_ridge_optimum_at_the_chosen_penalty():
-    inputs, target = synthetic()
+    inputs, target = regression_data()
     network = fit_small_network(inputs, target, seed=3)
     features = network.features(inputs)
     standard = (target - network.target_mean) / network.target_scale
@@ -33,7 +27,7 @@ def test_output_layer_is_the_ridge_optimum_at_the_chosen_penalty():
 
 def test_penalty_is_chosen_by_leave_one_out():
     """The chosen penalty's leave-one-out error, refitted point by point, is the lowest of the grid."""
-    inputs, target = synthetic(n=20)
+    inputs, target = regression_data(n=20)
     chosen = fit_small_network(inputs, target, seed=1)
 
     def loo_error(penalty: float) -> float:
@@ -54,7 +48,7 @@ def test_penalty_is_chosen_by_leave_one_out():
 
 
 def test_same_seed_same_network_other_seed_other_features():
-    inputs, target = synthetic()
+    inputs, target = regression_data()
     first, again = fit_small_network(inputs, target, seed=0), fit_small_network(inputs, target, seed=0)
     other = fit_small_network(inputs, target, seed=1)
     assert np.array_equal(first.predict(inputs), again.predict(inputs))
@@ -63,6 +57,6 @@ def test_same_seed_same_network_other_seed_other_features():
 
 
 def test_a_constant_input_column_does_not_break_the_fit():
-    inputs, target = synthetic()
+    inputs, target = regression_data()
     inputs[:, 2] = 1.0
     assert np.isfinite(fit_small_network(inputs, target, seed=0).predict(inputs)).all()
