@@ -7,6 +7,7 @@ benchmark, accuracies a chance-floored logistic map of the task loss.
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import logistic_accuracy, loss_curve, noisy
 
 from scalelib.evaluation.backtest import backtest
 from scalelib.laws.loss_law import fit_loss_law
@@ -34,12 +35,12 @@ def synthetic_results(noise=0.0, seed=0):
     rng = np.random.default_rng(seed)
     frames = []
     for benchmark, (chance, E, A, alpha, k, L0) in LAWS.items():
-        loss = E + A * COMPUTE**-alpha
-        accuracy = chance + (1 - chance) / (1 + np.exp(k * (loss - L0)))
+        loss = loss_curve(COMPUTE, E, A, alpha)
+        accuracy = logistic_accuracy(loss, chance, 1.0, k, L0)
         for metric, value in ((TASK_LOSS_METRIC, loss), ("acc_norm", accuracy)):
             frames.append(pd.DataFrame({
                 "mixture": "dclm", "run": RUNS, "flops": COMPUTE, "benchmark": benchmark,
-                "metric": metric, "value": value + (rng.normal(0, noise, len(RUNS)) if noise else 0.0),
+                "metric": metric, "value": noisy(value, noise, rng) if noise else value,
             }))
     return pd.concat(frames, ignore_index=True)
 

@@ -7,6 +7,7 @@ logistic map of the own loss.
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import domain_losses, logistic_accuracy, loss_curve, noisy
 
 import scalelib.evaluation.two_stage as two_stage_module
 from scalelib.evaluation.backtest import backtest
@@ -39,15 +40,16 @@ CUT = 1e21
 def synthetic_runs(noise=0.0, seed=0):
     """Synthetic runs table of one mixture ("dclm"): three domain losses per run."""
     rng = np.random.default_rng(seed)
-    own = 1.6 + 400.0 * COMPUTE**-0.13 + rng.normal(0, noise, len(COMPUTE))
+    own = loss_curve(COMPUTE, 1.6, 400.0, 0.13, noise=noise, seed=rng)
+    c4, dclm, fineweb = domain_losses(own, noise=0.01, seed=rng).T
     return pd.DataFrame({
         "mixture": "dclm",
         "run": [f"dclm-run{i}" for i in range(len(COMPUTE))],
         "tpr": 20.0,
         "flops": COMPUTE,
-        "loss_c4": own + 0.25 + rng.normal(0, 0.01, len(COMPUTE)),
-        "loss_dclm": own,
-        "loss_fineweb": own + 0.15 + rng.normal(0, 0.01, len(COMPUTE)),
+        "loss_c4": c4,
+        "loss_dclm": dclm,
+        "loss_fineweb": fineweb,
     })
 
 
@@ -57,10 +59,10 @@ def synthetic_scores(runs, noise=0.0, seed=0):
     frames = []
     maps = [("hellaswag", 0.25, 0.95, 3.5, 2.5), ("triviaqa_1shot", 0.0, 0.8, 4.0, 2.2)]
     for benchmark, chance, ceiling, k, L0 in maps:
-        accuracy = chance + (ceiling - chance) / (1 + np.exp(k * (runs["loss_dclm"].to_numpy() - L0)))
+        accuracy = noisy(logistic_accuracy(runs["loss_dclm"], chance, ceiling, k, L0), noise, rng)
         frames.append(pd.DataFrame({
             "mixture": "dclm", "run": runs["run"], "flops": runs["flops"], "benchmark": benchmark,
-            "value": np.clip(accuracy + rng.normal(0, noise, len(runs)), chance + 1e-3, None),
+            "value": np.clip(accuracy, chance + 1e-3, None),
             "chance": chance,
         }))
     return pd.concat(frames, ignore_index=True)

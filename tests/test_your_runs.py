@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import direct_law_benchmarks
 
 from scalelib.data import released as data
 from scalelib.evaluation.backtest import backtest
@@ -30,19 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MULTI = ROOT / "data" / "example_runs_multi.csv"
 
 
-def curve(n_runs: int = 8, *, scale: float = 700.0, chance: float = 0.25, seed: int = 0) -> tuple[np.ndarray, ...]:
-    compute = np.logspace(18, 21, n_runs)
-    scatter = np.exp(np.random.default_rng(seed).normal(0.0, 0.02, n_runs))
-    return compute, chance + (1 - chance) * np.exp(-scale * compute**-0.15 * scatter)
-
-
 def runs(benchmarks=("task_a", "task_b"), n_runs: int = 8, **columns: object) -> pd.DataFrame:
-    rows = []
-    for offset, benchmark in enumerate(benchmarks):
-        compute, accuracy = curve(n_runs, scale=700.0 + 100 * offset, seed=offset)
-        rows += [{"run": f"run{i}", "benchmark": benchmark, "flops": c, "accuracy": a, "chance": 0.25, **columns}
-                 for i, (c, a) in enumerate(zip(compute, accuracy))]
-    return pd.DataFrame(rows)
+    """Synthetic runs as the command line reads them (:func:`direct_law_benchmarks`, an accuracy column)."""
+    frame = direct_law_benchmarks(np.logspace(18, 21, n_runs), benchmarks).rename(columns={"value": "accuracy"})
+    return frame.assign(**columns)
 
 
 def cli(frame: pd.DataFrame, tmp_path: Path, *arguments: str) -> tuple[int, str, str]:
